@@ -1,0 +1,33 @@
+// buildApp: the service for the configured role, ready to listen (it does not listen itself).
+import Fastify, { type FastifyInstance } from "fastify";
+import type { AppConfig } from "./config.ts";
+import configPlugin from "./plugins/config.ts";
+import metricsPlugin from "./plugins/metrics.ts";
+import authPlugin from "./plugins/auth.ts";
+import busPlugin from "./plugins/bus.ts";
+import { ROLE_PLUGINS } from "./roles/index.ts";
+
+export interface BuildOptions {
+  config: AppConfig;
+  /** pino options, or false for silence (tests). Defaults to JSON logs at AIOS_LOG_LEVEL. */
+  logger?: boolean | { level: string };
+}
+
+export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const rolePlugin = ROLE_PLUGINS[config.role];
+  if (!rolePlugin) throw new Error(`AIOS_ROLE: the role "${config.role}" is not available in this build`);
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+  });
+  await app.register(configPlugin, { config });
+  await app.register(metricsPlugin);
+  await app.register(authPlugin);
+  await app.register(busPlugin);
+  await app.register(rolePlugin);
+  // features stop in preClose (while the bus is still up); the bus closes last
+  app.addHook("onClose", async () => app.bus.close());
+  return app;
+}

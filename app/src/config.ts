@@ -1,0 +1,164 @@
+// Service configuration: environment variables only, validated once at start.
+// Errors name the variable and what was expected, and never echo a secret's value.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { z } from "zod";
+
+export const ROLES = [
+  "cell",
+  "discovery",
+  "network-listener",
+  "vscode-bridge",
+  "consciousness-sync",
+  "task-dispatcher",
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const DEFAULT_PORTS: Record<Role, number> = {
+  cell: 8000,
+  discovery: 8001,
+  "network-listener": 3000,
+  "vscode-bridge": 3001,
+  "consciousness-sync": 3002,
+  "task-dispatcher": 3003,
+};
+
+export const MAX_LEVEL = 10;
+
+export interface AppConfig {
+  role: Role;
+  cellId: string;
+  device: string;
+  host: string;
+  port: number;
+  /** The URL other members use to reach this service. */
+  publicUrl: string;
+  natsUrls: string[];
+  natsToken: string | undefined;
+  token: string;
+  dataDir: string;
+  level: number;
+  bodyLimit: number;
+  heartbeatMs: number;
+  downAfterMs: number;
+  logLevel: string;
+  /** Extra role-specific variables (AIOS_*), validated by the role that reads them. */
+  env: Record<string, string | undefined>;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function intIn(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Reads a secret from VAR or VAR_FILE; the value itself never appears in an error. */
+function secret(env: Record<string, string | undefined>, name: string, required: boolean): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct && file) throw new ConfigError(name, `set either ${name} or ${name}_FILE, not both`);
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8").trim();
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE`, `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    if (text.length < 16) throw new ConfigError(`${name}_FILE`, `the token in "${file}" is shorter than 16 characters`);
+    return text;
+  }
+  if (direct) {
+    if (direct.length < 16) throw new ConfigError(name, "the token is shorter than 16 characters");
+    return direct;
+  }
+  if (required) throw new ConfigError(name, `required: set ${name} or ${name}_FILE (a token of at least 16 characters)`);
+  return undefined;
+}
+
+const natsUrl = z.url({ protocol: /^(nats|tls|ws|wss)$/ });
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const role = env.AIOS_ROLE;
+  if (!role) throw new ConfigError("AIOS_ROLE", `required, one of ${ROLES.join(", ")}`);
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new ConfigError("AIOS_ROLE", `expected one of ${ROLES.join(", ")}, got "${role}"`);
+  }
+  const r = role as Role;
+
+  const device = env.AIOS_DEVICE;
+  if (!device || !ID.test(device)) {
+    throw new ConfigError("AIOS_DEVICE", `required, lowercase letters, digits and dashes, got "${device ?? ""}"`);
+  }
+  const cellId = env.AIOS_CELL_ID || (r === "cell" ? "" : `${r}-${device}`);
+  if (!ID.test(cellId)) {
+    throw new ConfigError("AIOS_CELL_ID", `required, lowercase letters, digits and dashes (max 63), got "${cellId}"`);
+  }
+
+  const port = intIn("AIOS_PORT", env.AIOS_PORT, DEFAULT_PORTS[r], 0, 65535);
+  const host = env.AIOS_HOST || "0.0.0.0";
+
+  const natsUrls = (env.AIOS_NATS_URLS || "nats://127.0.0.1:4222")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const u of natsUrls) {
+    if (!natsUrl.safeParse(u).success) {
+      throw new ConfigError("AIOS_NATS_URLS", `expected comma-separated nats:// or tls:// URLs, got "${u.replace(/\/\/[^@/]*@/, "//***@")}"`);
+    }
+  }
+
+  const levelRaw = env.AIOS_LEVEL ?? "";
+  const level = levelRaw === "" ? 0 : Number(levelRaw);
+  if (!Number.isFinite(level) || level < 0 || level > MAX_LEVEL) {
+    throw new ConfigError("AIOS_LEVEL", `expected a number from 0 to ${MAX_LEVEL}, got "${levelRaw}"`);
+  }
+
+  const publicUrl = env.AIOS_PUBLIC_URL || `http://${host === "0.0.0.0" ? hostname() : host}:${port}`;
+  if (!z.url({ protocol: /^https?$/ }).safeParse(publicUrl).success) {
+    throw new ConfigError("AIOS_PUBLIC_URL", `expected an http(s) URL, got "${publicUrl}"`);
+  }
+
+  const heartbeatMs = intIn("AIOS_HEARTBEAT_MS", env.AIOS_HEARTBEAT_MS, 1000, 100, 60_000);
+  const downAfterMs = intIn("AIOS_DOWN_AFTER_MS", env.AIOS_DOWN_AFTER_MS, 3000, 200, 600_000);
+  if (downAfterMs <= heartbeatMs) {
+    throw new ConfigError("AIOS_DOWN_AFTER_MS", `must be longer than AIOS_HEARTBEAT_MS (${heartbeatMs})`);
+  }
+
+  const logLevel = env.AIOS_LOG_LEVEL || "info";
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    throw new ConfigError("AIOS_LOG_LEVEL", `expected fatal, error, warn, info, debug, trace or silent, got "${logLevel}"`);
+  }
+
+  return {
+    role: r,
+    cellId,
+    device,
+    host,
+    port,
+    publicUrl: publicUrl.replace(/\/$/, ""),
+    natsUrls,
+    natsToken: secret(env, "AIOS_NATS_TOKEN", false),
+    token: secret(env, "AIOS_TOKEN", true)!,
+    dataDir: env.AIOS_DATA_DIR || "./data",
+    level,
+    bodyLimit: intIn("AIOS_BODY_LIMIT", env.AIOS_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
+    heartbeatMs,
+    downAfterMs,
+    logLevel,
+    env,
+  };
+}

@@ -1,0 +1,140 @@
+// The connection to the NATS bus. Connecting never blocks the service: a background loop tries
+// the configured servers in order until one answers, then the client reconnects by itself.
+// Features register `onUp` hooks that (re)create their JetStream resources after every
+// connect or reconnect, because a restarted nats-server may have come back empty.
+import { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect, Events, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
+
+export interface BusOptions {
+  servers: string[];
+  token: string | undefined;
+  name: string;
+  log: { info(msg: string): void; warn(msg: string): void };
+}
+
+type UpHook = (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager) => Promise<void>;
+
+export class Bus extends EventEmitter {
+  nc: NatsConnection | undefined;
+  js: JetStreamClient | undefined;
+  connected = false;
+  lastError: string | undefined = "not connected yet";
+  private closed = false;
+  private readonly hooks: UpHook[] = [];
+  private hooksRunning: Promise<void> = Promise.resolve();
+
+  private readonly opts: BusOptions;
+
+  constructor(opts: BusOptions) {
+    super();
+    this.opts = opts;
+  }
+
+  /** Runs `hook` after every (re)connect; if already connected, runs it now. */
+  onUp(hook: UpHook): void {
+    this.hooks.push(hook);
+    if (this.connected && this.nc && this.js) void this.runHooks([hook]);
+  }
+
+  start(): void {
+    void this.connectLoop();
+  }
+
+  get server(): string | undefined {
+    return this.nc?.getServer();
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 250;
+    while (!this.closed) {
+      try {
+        const nc = await connect({
+          servers: this.opts.servers,
+          token: this.opts.token,
+          name: this.opts.name,
+          noRandomize: true, // servers are tried in the configured order (LAN first, hub second)
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+          timeout: 1000,
+          pingInterval: 2000,
+          maxPingOut: 2,
+        });
+        if (this.closed) {
+          await nc.close();
+          return;
+        }
+        this.nc = nc;
+        this.js = nc.jetstream({ timeout: 2000 });
+        this.watchStatus(nc);
+        await this.markUp();
+        return;
+      } catch (err) {
+        this.lastError = `cannot reach the bus at ${this.opts.servers.join(", ")}: ${(err as Error).message}`;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  private watchStatus(nc: NatsConnection): void {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === Events.Disconnect) {
+          this.connected = false;
+          this.lastError = `lost the bus connection to ${String(s.data)}; reconnecting`;
+          this.opts.log.warn(this.lastError);
+          this.emit("down");
+        } else if (s.type === Events.Reconnect) {
+          await this.markUp();
+        }
+      }
+    })();
+  }
+
+  private async markUp(): Promise<void> {
+    this.connected = true;
+    this.lastError = undefined;
+    this.opts.log.info(`connected to the bus at ${this.server ?? "?"}`);
+    await this.runHooks(this.hooks);
+    this.emit("up");
+  }
+
+  private runHooks(hooks: UpHook[]): Promise<void> {
+    const nc = this.nc!;
+    const js = this.js!;
+    this.hooksRunning = this.hooksRunning.then(async () => {
+      const jsm = await nc.jetstreamManager({ timeout: 2000 }).catch((err: Error) => {
+        this.lastError = `JetStream unavailable: ${err.message}`;
+        return undefined;
+      });
+      const failed: UpHook[] = jsm ? [] : hooks;
+      for (const hook of jsm ? hooks : []) {
+        try {
+          await hook(nc, js, jsm!);
+        } catch (err) {
+          failed.push(hook);
+          this.lastError = `bus setup failed: ${(err as Error).message}`;
+          this.opts.log.warn(this.lastError);
+        }
+      }
+      if (failed.length === 0 && this.connected) this.lastError = undefined;
+      // Retry what failed while the connection lasts (JetStream can lag a fresh server).
+      if (failed.length > 0) {
+        setTimeout(() => {
+          if (this.connected && this.nc === nc) void this.runHooks(failed);
+        }, 1000).unref();
+      }
+    });
+    return this.hooksRunning;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const nc = this.nc;
+    this.nc = undefined;
+    this.connected = false;
+    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+  }
+}

@@ -1,0 +1,112 @@
+// Presence: every cell heartbeats its record into a JetStream key-value bucket and watches the
+// bucket, so each member holds the whole network view. A record whose heartbeat is older than
+// the down threshold (or that was marked stopped) counts as down.
+import { StorageType, type KV } from "nats";
+import type { Bus } from "./bus.ts";
+
+export const PRESENCE_BUCKET = "aios_presence";
+
+export interface PresenceRecord {
+  cell_id: string;
+  role: string;
+  device: string;
+  url: string;
+  consciousness_level: number;
+  version: string;
+  /** ISO time of the last heartbeat. */
+  heartbeat: string;
+  /** "bus" for members that heartbeat themselves, "http" for peers health-checked by discovery. */
+  transport: "bus" | "http";
+  stopped?: boolean;
+}
+
+export interface PeerView extends PresenceRecord {
+  up: boolean;
+}
+
+export class Presence {
+  private readonly records = new Map<string, PresenceRecord>();
+  private kv: KV | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopWatch: (() => void) | undefined;
+
+  private readonly bus: Bus;
+  private readonly opts: { downAfterMs: number; heartbeatMs: number; self?: () => PresenceRecord };
+
+  constructor(bus: Bus, opts: { downAfterMs: number; heartbeatMs: number; self?: () => PresenceRecord }) {
+    this.bus = bus;
+    this.opts = opts;
+    bus.onUp(async (_nc, js) => {
+      this.kv = await js.views.kv(PRESENCE_BUCKET, { history: 1, storage: StorageType.File });
+      await this.watch(this.kv);
+      await this.beat();
+    });
+    if (opts.self) {
+      this.timer = setInterval(() => void this.beat(), opts.heartbeatMs);
+      this.timer.unref();
+    }
+  }
+
+  private async watch(kv: KV): Promise<void> {
+    this.stopWatch?.();
+    const iter = await kv.watch({ key: ">" });
+    this.stopWatch = () => iter.stop();
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation === "PUT") {
+          try {
+            this.records.set(e.key, e.json<PresenceRecord>());
+          } catch {
+            // a malformed record is ignored rather than taking the view down
+          }
+        } else {
+          this.records.delete(e.key);
+        }
+      }
+    })();
+  }
+
+  /** Publishes this member's record now (no-op for members without presence). */
+  async beat(): Promise<void> {
+    if (!this.opts.self) return;
+    await this.put(this.opts.self());
+  }
+
+  async put(record: PresenceRecord): Promise<void> {
+    this.records.set(record.cell_id, record);
+    if (!this.kv || !this.bus.connected) return;
+    try {
+      await this.kv.put(record.cell_id, JSON.stringify(record));
+    } catch {
+      // the bus dropped mid-call; the next heartbeat after reconnect republishes
+    }
+  }
+
+  /** True when the bus is connected and the bucket is being watched. */
+  get ready(): boolean {
+    return this.bus.connected && this.kv !== undefined;
+  }
+
+  isUp(r: PresenceRecord, now = Date.now()): boolean {
+    return !r.stopped && now - Date.parse(r.heartbeat) <= this.opts.downAfterMs;
+  }
+
+  get(cellId: string): PeerView | undefined {
+    const r = this.records.get(cellId);
+    return r && { ...r, up: this.isUp(r) };
+  }
+
+  view(): PeerView[] {
+    const now = Date.now();
+    return [...this.records.values()]
+      .map((r) => ({ ...r, up: this.isUp(r, now) }))
+      .sort((a, b) => a.cell_id.localeCompare(b.cell_id));
+  }
+
+  /** Marks this member stopped, so peers see it down at once rather than after the timeout. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.opts.self) await this.put({ ...this.opts.self(), stopped: true });
+    this.stopWatch?.();
+  }
+}

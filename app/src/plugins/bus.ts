@@ -1,0 +1,27 @@
+import fp from "fastify-plugin";
+import type { FastifyPluginAsync } from "fastify";
+import { Bus } from "../lib/bus.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    bus: Bus;
+  }
+}
+
+const busPlugin: FastifyPluginAsync = async (app) => {
+  const { natsUrls, natsToken, cellId, role } = app.config;
+  const bus = new Bus({
+    servers: natsUrls,
+    token: natsToken,
+    name: `${role}:${cellId}`,
+    log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+  });
+  app.decorate("bus", bus);
+  const connected = app.metrics.busConnected;
+  bus.on("up", () => connected.set(1));
+  bus.on("down", () => connected.set(0));
+  app.addHook("onReady", async () => bus.start());
+  // closed last (see app.ts): features flush through the bus in their own onClose hooks first
+};
+
+export default fp(busPlugin, { name: "bus", dependencies: ["config", "metrics"] });

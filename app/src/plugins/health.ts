@@ -1,0 +1,71 @@
+// GET /health: always 200 while the process serves; "degraded" with reasons when a dependency
+// (the bus, or a role-specific check) is not right, so operators see why.
+import fp from "fastify-plugin";
+import type { FastifyPluginAsync } from "fastify";
+import { VERSION } from "../version.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Role-specific checks: each returns a reason when degraded, or undefined. */
+    healthChecks: (() => string | undefined)[];
+  }
+}
+
+const healthPlugin: FastifyPluginAsync = async (app) => {
+  const { cellId, device, role } = app.config;
+  app.decorate("healthChecks", [] as (() => string | undefined)[]);
+  const started = Date.now();
+
+  app.get(
+    "/health",
+    {
+      schema: {
+        // Liveness and state of this service
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              cell_id: { type: "string" },
+              device: { type: "string" },
+              role: { type: "string" },
+              status: { type: "string", enum: ["ok", "degraded"] },
+              reasons: { type: "array", items: { type: "string" } },
+              consciousness_level: { type: ["number", "null"] },
+              peer_count: { type: "integer" },
+              version: { type: "string" },
+              uptime_seconds: { type: "number" },
+              bus: {
+                type: "object",
+                properties: { connected: { type: "boolean" }, server: { type: ["string", "null"] } },
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => {
+      const reasons: string[] = [];
+      if (!app.bus.connected || app.bus.lastError) reasons.push(app.bus.lastError ?? "bus not connected");
+      for (const check of app.healthChecks) {
+        const reason = check();
+        if (reason) reasons.push(reason);
+      }
+      let peerCount = 0;
+      for (const p of app.presence.view()) if (p.up && p.cell_id !== cellId) peerCount++;
+      return {
+        cell_id: cellId,
+        device,
+        role,
+        status: reasons.length ? "degraded" : "ok",
+        reasons,
+        consciousness_level: app.hasDecorator("consciousness") ? app.consciousness.level : null,
+        peer_count: peerCount,
+        version: VERSION,
+        uptime_seconds: Math.round((Date.now() - started) / 100) / 10,
+        bus: { connected: app.bus.connected, server: app.bus.connected ? (app.bus.server ?? null) : null },
+      };
+    },
+  );
+};
+
+export default fp(healthPlugin, { name: "health", dependencies: ["config", "bus", "presence"] });

@@ -1,0 +1,235 @@
+// Cell-to-cell messages through JetStream.
+//  - Accept: publish to the stream and wait for its ack (or, with the bus down, write an fsynced
+//    outbox file) before answering 202, so an accepted message survives a SIGKILL of the sender.
+//  - Deliver: a durable consumer per cell holds messages while the cell is down; each message is
+//    fsynced into the inbox, de-duplicated by id, then acked (at least once on the wire, once
+//    for the reader).
+import { randomUUID } from "node:crypto";
+import fp from "fastify-plugin";
+import type { FastifyPluginAsync } from "fastify";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "nats";
+import { Inbox, type Message } from "../lib/inbox.ts";
+import { Outbox } from "../lib/outbox.ts";
+import { CELL_ID_PATTERN, errorSchema } from "../schemas.ts";
+
+export const MESSAGE_STREAM = "AIOS_MESSAGES";
+export const subjectFor = (to: string): string => (to === "*" ? "aios.msg.broadcast" : `aios.msg.to.${to}`);
+
+declare module "fastify" {
+  interface FastifyInstance {
+    messages: { accept(to: string, body: unknown): Promise<{ id: string; queued: boolean }>; inbox: Inbox };
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager): Promise<void> {
+  try {
+    await jsm.streams.info(MESSAGE_STREAM);
+  } catch {
+    await jsm.streams
+      .add({
+        name: MESSAGE_STREAM,
+        subjects: ["aios.msg.>"],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        max_age: nanos(7 * 24 * 3600 * 1000),
+        duplicate_window: nanos(10 * 60 * 1000),
+      })
+      .catch(async (err: Error) => {
+        // another cell created it between our info and add
+        await jsm.streams.info(MESSAGE_STREAM).catch(() => {
+          throw err;
+        });
+      });
+  }
+}
+
+const messagingPlugin: FastifyPluginAsync = async (app) => {
+  const { cellId, dataDir } = app.config;
+  const { bus, metrics } = app;
+  const inbox = new Inbox(dataDir);
+  const outbox = new Outbox(dataDir);
+  metrics.outboxPending.set(outbox.size);
+  const consumers: ConsumerMessages[] = [];
+
+  const receive = (m: JsMsg): void => {
+    let msg: Message;
+    try {
+      msg = m.json<Message>();
+    } catch {
+      m.term(); // not a message this network sends; never redeliver it
+      return;
+    }
+    if (msg.to === "*" && msg.from === cellId) {
+      m.ack(); // a cell does not receive its own broadcast
+      return;
+    }
+    if (inbox.add(msg)) metrics.messagesReceived.inc();
+    else metrics.messagesDuplicate.inc();
+    m.ack();
+  };
+
+  const consume = async (js: JetStreamClient, jsm: JetStreamManager): Promise<void> => {
+    for (const c of consumers.splice(0)) c.stop();
+    // nats-server 2.9 has one filter subject per consumer: one for direct messages, one for broadcasts
+    for (const [durable, subject] of [
+      [`inbox-${cellId}`, subjectFor(cellId)],
+      [`bcast-${cellId}`, subjectFor("*")],
+    ] as const) {
+      await jsm.consumers.add(MESSAGE_STREAM, {
+        durable_name: durable,
+        filter_subject: subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(10_000),
+        max_ack_pending: 1000,
+      });
+      const consumer = await js.consumers.get(MESSAGE_STREAM, durable);
+      const iter = await consumer.consume({ max_messages: 256 });
+      consumers.push(iter);
+      void (async () => {
+        for await (const m of iter) receive(m);
+      })();
+    }
+  };
+
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> =>
+    (flushing ??= (async () => {
+      try {
+        for (const { name, message } of outbox.pending()) {
+          if (!bus.connected || !bus.js) return;
+          await bus.js.publish(subjectFor(message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+          outbox.remove(name);
+          metrics.messagesPublished.inc();
+          metrics.outboxPending.dec();
+        }
+      } catch (err) {
+        app.log.warn(`outbox flush paused: ${(err as Error).message}`);
+      } finally {
+        flushing = undefined;
+      }
+    })());
+
+  bus.onUp(async (_nc, js, jsm) => {
+    await ensureStream(jsm);
+    if (app.config.role === "cell") await consume(js, jsm);
+    void flush();
+  });
+  const retry = setInterval(() => {
+    if (bus.connected && outbox.size > 0) void flush();
+  }, 2000);
+  retry.unref();
+  app.addHook("preClose", async () => {
+    clearInterval(retry);
+    for (const c of consumers.splice(0)) c.stop();
+  });
+  app.addHook("onClose", async () => inbox.close());
+
+  const accept = async (to: string, body: unknown): Promise<{ id: string; queued: boolean }> => {
+    const message: Message = { id: randomUUID(), from: cellId, to, body, sent_at: new Date().toISOString() };
+    metrics.messagesSent.inc();
+    if (bus.connected && bus.js) {
+      try {
+        await bus.js.publish(subjectFor(to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+        metrics.messagesPublished.inc();
+        return { id: message.id, queued: false };
+      } catch {
+        // fall through to the outbox: the bus went away mid-call
+      }
+    }
+    outbox.put(message);
+    metrics.outboxPending.inc();
+    return { id: message.id, queued: true };
+  };
+  app.decorate("messages", { accept, inbox });
+
+  app.post<{ Body: { to: string; body: unknown } }>(
+    "/messages",
+    {
+      preHandler: app.requireToken,
+      schema: {
+        // Send a message to one cell, or to every cell with "to": "*"
+        body: {
+          type: "object",
+          required: ["to", "body"],
+          additionalProperties: false,
+          properties: { to: { type: "string", pattern: `(^\\*$)|(${CELL_ID_PATTERN})` }, body: {} },
+        },
+        response: {
+          202: {
+            type: "object",
+            properties: { id: { type: "string" }, status: { type: "string" }, queued: { type: "boolean" } },
+          },
+          400: errorSchema,
+          401: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { to, body } = req.body;
+      if (to !== "*" && !app.presence.get(to)) {
+        return reply.code(404).send({ statusCode: 404, error: "Not Found", message: `unknown cell "${to}"` });
+      }
+      const { id, queued } = await accept(to, body);
+      return reply.code(202).send({ id, status: "accepted", queued });
+    },
+  );
+
+  app.get<{ Querystring: { after: string; limit: number } }>(
+    "/messages",
+    {
+      preHandler: app.requireToken,
+      schema: {
+        // This cell's inbox after a cursor, oldest first
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            after: { type: "string", pattern: "^[0-9]+$", default: "0" },
+            limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              messages: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    id: { type: "string" },
+                    from: { type: "string" },
+                    to: { type: "string" },
+                    body: {},
+                    sent_at: { type: "string" },
+                  },
+                },
+              },
+              cursor: { type: "string" },
+            },
+          },
+          400: errorSchema,
+          401: errorSchema,
+        },
+      },
+    },
+    async (req) => {
+      const { messages, cursor } = inbox.read(Number(req.query.after), req.query.limit);
+      return { messages, cursor: String(cursor) };
+    },
+  );
+};
+
+export default fp(messagingPlugin, { name: "messaging", dependencies: ["config", "metrics", "auth", "bus", "presence"] });

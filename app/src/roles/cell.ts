@@ -1,0 +1,31 @@
+// The cell: presence heartbeats, consciousness level, messages, peers and health.
+import type { FastifyPluginAsync } from "fastify";
+import presence from "../plugins/presence.ts";
+import consciousness from "../plugins/consciousness.ts";
+import messaging from "../plugins/messaging.ts";
+import peers from "../plugins/peers.ts";
+import health from "../plugins/health.ts";
+import { VERSION } from "../version.ts";
+
+const cell: FastifyPluginAsync = async (app) => {
+  const { cellId, device, publicUrl, role } = app.config;
+  await app.register(presence, {
+    self: () => ({
+      cell_id: cellId,
+      role,
+      device,
+      url: publicUrl,
+      // before the consciousness plugin loads, the configured level stands in
+      consciousness_level: app.hasDecorator("consciousness") ? app.consciousness.level : app.config.level,
+      version: VERSION,
+      heartbeat: new Date().toISOString(),
+      transport: "bus",
+    }),
+  });
+  await app.register(consciousness);
+  await app.register(messaging);
+  await app.register(peers);
+  await app.register(health);
+};
+
+export default cell;

@@ -1,0 +1,58 @@
+// A real nats-server with JetStream on 127.0.0.1, its store in a temp dir that survives restarts.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as netConnect } from "node:net";
+import { freePort, waitFor } from "./ports.ts";
+
+export interface NatsHandle {
+  url: string;
+  port: number;
+  storeDir: string;
+  /** Stops the server (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store. */
+  start(): Promise<void>;
+  /** Stops it and removes its store. */
+  dispose(): Promise<void>;
+}
+
+const listening = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const s = netConnect(port, "127.0.0.1");
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+
+export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), "aios-nats-"));
+  let proc: ChildProcess | undefined;
+  const handle: NatsHandle = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    async start() {
+      proc = spawn("nats-server", ["-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", String(port), ...extraArgs], {
+        stdio: "ignore",
+      });
+      await waitFor("nats-server to listen", () => listening(port));
+    },
+    async stop() {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        p.once("exit", () => resolve());
+        p.kill("SIGTERM");
+      });
+    },
+    async dispose() {
+      await handle.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  await handle.start();
+  return handle;
+}
