@@ -1,0 +1,119 @@
+// `npm run local` as a user runs it: the launcher prints every URL, the services answer and see
+// each other, and Ctrl-C (SIGINT) leaves no process behind.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasTool } from "../helpers/tools.ts";
+import { waitFor } from "../helpers/ports.ts";
+
+const LOCAL = resolve(import.meta.dirname, "../../tools/local.ts");
+const CELLS = ["alpha", "beta", "father", "nous"];
+
+interface Row {
+  name: string;
+  role: string;
+  url: string;
+  pid: number;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.skipIf(!hasTool("nats-server"))("npm run local", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "aios-local-"));
+  let launcher: ChildProcess;
+  let out = "";
+  let rows: Row[] = [];
+  const exited = (): Promise<number | null> =>
+    new Promise((r) => (launcher.exitCode !== null ? r(launcher.exitCode) : launcher.once("exit", (code) => r(code))));
+
+  beforeAll(async () => {
+    launcher = spawn(process.execPath, [LOCAL, "--base-port", "0", "--data-dir", dataDir], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    launcher.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    launcher.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    await waitFor(
+      "the launcher to print ready",
+      () => {
+        if (launcher.exitCode !== null) throw new Error(`launcher exited ${launcher.exitCode}: ${out}`);
+        return out.includes("ready:");
+      },
+      60_000,
+      100,
+    );
+    rows = [...out.matchAll(/^(\S+)\s+(\S+)\s+\S+\s+((?:http|nats):\/\/127\.0\.0\.1:\d+)\s+(\d+)$/gm)].map((m) => ({
+      name: m[1]!,
+      role: m[2]!,
+      url: m[3]!,
+      pid: Number(m[4]),
+    }));
+  }, 90_000);
+
+  afterAll(() => {
+    if (launcher.exitCode === null) launcher.kill("SIGKILL");
+    for (const r of rows) if (alive(r.pid)) process.kill(r.pid, "SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints a URL for the bus, every cell and discovery, all on 127.0.0.1", () => {
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(["nats", "discovery", ...CELLS]));
+    expect(new Set(rows.map((r) => r.url)).size).toBe(rows.length);
+  });
+
+  it("keeps the session token in a 0600 file and never prints it", () => {
+    const tokenFile = join(dataDir, "token");
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, "utf8").trim();
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    expect(out).not.toContain(token);
+  });
+
+  it("every service answers /health", async () => {
+    for (const r of rows.filter((x) => x.url.startsWith("http"))) {
+      const res = await fetch(`${r.url}/health`);
+      expect(res.status, r.name).toBe(200);
+      expect(((await res.json()) as { role: string }).role).toBe(r.role);
+    }
+  });
+
+  it("the cells see each other up in /peers", async () => {
+    for (const r of rows.filter((x) => CELLS.includes(x.name))) {
+      await waitFor(`${r.name} to see every cell up`, async () => {
+        const { peers } = (await (await fetch(`${r.url}/peers`)).json()) as { peers: { cell_id: string; status: string }[] };
+        const up = peers.filter((p) => p.status === "up").map((p) => p.cell_id);
+        return CELLS.every((c) => up.includes(c));
+      });
+    }
+  });
+
+  it("stops everything on SIGINT and exits 0", async () => {
+    expect(rows.every((r) => alive(r.pid))).toBe(true);
+    const code = exited();
+    launcher.kill("SIGINT");
+    expect(await code).toBe(0);
+    expect(rows.filter((r) => alive(r.pid)).map((r) => r.name)).toEqual([]);
+  }, 30_000);
+});
+
+describe("npm run local --help and bad flags", () => {
+  it("--help prints the usage", () => {
+    const r = spawnSync(process.execPath, [LOCAL, "--help"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("--base-port");
+  });
+
+  it("a bad --base-port is refused naming the flag", () => {
+    const r = spawnSync(process.execPath, [LOCAL, "--base-port", "x"], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("--base-port");
+  });
+});
