@@ -1,12 +1,14 @@
 // Bearer-token auth for mutating calls (and reading an inbox). The token comes from config
 // (AIOS_TOKEN or AIOS_TOKEN_FILE) and is compared in constant time by @fastify/bearer-auth.
+// Routes use it as their `onRequest` hook, so a caller without the token gets 401 before the
+// body is read: no parse or schema errors (400/413) leak to callers without the token.
 import fp from "fastify-plugin";
 import bearerAuth from "@fastify/bearer-auth";
-import type { FastifyPluginAsync, preHandlerHookHandler } from "fastify";
+import type { FastifyPluginAsync, onRequestHookHandler } from "fastify";
 
 declare module "fastify" {
   interface FastifyInstance {
-    requireToken: preHandlerHookHandler;
+    requireToken: onRequestHookHandler;
   }
 }
 

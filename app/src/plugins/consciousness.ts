@@ -56,7 +56,7 @@ const consciousnessPlugin: FastifyPluginAsync = async (app) => {
   app.post<{ Body: { stimulus?: number } | undefined }>(
     "/consciousness/evolve",
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
       schema: {
         // Evolve this cell's level one step (stimulus 0-1, default 1)
         body: {
@@ -77,7 +77,7 @@ const consciousnessPlugin: FastifyPluginAsync = async (app) => {
   app.post(
     "/sync-consciousness",
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
       schema: {
         // Pull this cell's level toward the network mean; returns the level and the network view
         response: { 200: changeSchema, 401: errorSchema },

@@ -156,7 +156,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   app.post<{ Body: { to: string; body: unknown } }>(
     "/messages",
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
       schema: {
         // Send a message to one cell, or to every cell with "to": "*"
         body: {
@@ -189,7 +189,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: { after: string; limit: number } }>(
     "/messages",
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
       schema: {
         // This cell's inbox after a cursor, oldest first
         querystring: {

@@ -51,7 +51,7 @@ const peersPlugin: FastifyPluginAsync = async (app) => {
   app.post<{ Body: RegisterBody }>(
     "/register",
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
       schema: {
         // Register a cell that speaks HTTP only; discovery health-checks it from then on
         body: {
