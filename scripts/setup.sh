@@ -30,6 +30,7 @@ declare -A wanted=(
   [shellcheck]=shellcheck
   [cloud-init]=cloud-init
   [dockerd]=docker.io
+  [rclone]=rclone
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
