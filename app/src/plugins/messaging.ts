@@ -102,23 +102,23 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
     }
   };
 
-  let flushing: Promise<void> | undefined;
-  const flush = (): Promise<void> =>
-    (flushing ??= (async () => {
-      try {
-        for (const { name, message } of outbox.pending()) {
-          if (!bus.connected || !bus.js) return;
-          await bus.js.publish(subjectFor(message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
-          outbox.remove(name);
-          metrics.messagesPublished.inc();
-          metrics.outboxPending.dec();
-        }
-      } catch (err) {
-        app.log.warn(`outbox flush paused: ${(err as Error).message}`);
-      } finally {
-        flushing = undefined;
+  const drainOutbox = async (): Promise<void> => {
+    try {
+      for (const { name, message } of outbox.pending()) {
+        if (!bus.connected || !bus.js) return;
+        await bus.js.publish(subjectFor(message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+        outbox.remove(name);
+        metrics.messagesPublished.inc();
+        metrics.outboxPending.dec();
       }
-    })());
+    } catch (err) {
+      app.log.warn(`outbox flush paused: ${(err as Error).message}`);
+    }
+  };
+  // One drain at a time. The reset goes in .finally (always asynchronous): resetting inside the
+  // drain itself would run before the assignment when the outbox is empty, and block every later flush.
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> => (flushing ??= drainOutbox().finally(() => (flushing = undefined)));
 
   bus.onUp(async (_nc, js, jsm) => {
     await ensureStream(jsm);
