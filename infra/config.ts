@@ -1,0 +1,272 @@
+// The stack config (`aios:*` keys of Pulumi.<stack>.yaml), parsed and validated once.
+// Every error names the key (as `aios:cells[1].port`) and what was expected; secrets are
+// checked for shape but their values never appear in a message.
+import { z } from "zod";
+import { INFRA_SERVICES, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
+import { totalMemoryMb } from "./plan.ts";
+
+const id = z
+  .string({ error: "expected a name of lowercase letters, digits and dashes" })
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected lowercase letters, digits and dashes (max 63)");
+const port = z
+  .number({ error: "expected a port number" })
+  .int("expected an integer port")
+  .min(1, "expected a port from 1 to 65535")
+  .max(65535, "expected a port from 1 to 65535");
+const host = z
+  .string({ error: "expected a host name or IP address" })
+  .regex(/^[A-Za-z0-9.-]+$/, "expected a host name or IP address (no scheme, no port)");
+const duration = z.string({ error: "expected a duration like 30s or 5m" }).regex(/^\d+(ms|s|m|h)$/, "expected a duration like 30s or 5m");
+const mb = z.number({ error: "expected megabytes" }).int("expected whole megabytes").min(16, "expected at least 16 MB");
+
+const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", ...ORGANELLE_ROLES]);
+const cellId = id.refine((v) => !reserved.has(v), { message: "this name is taken by a service of the stack" });
+
+const cell = z.strictObject({
+  id: cellId,
+  port,
+  level: z.number({ error: "expected a number from 0 to 10" }).min(0).max(10).optional(),
+  memoryMb: mb.optional(),
+});
+const organelle = z.strictObject({
+  role: z.enum(ORGANELLE_ROLES, { error: `expected one of ${ORGANELLE_ROLES.join(", ")}` }),
+  port: port.optional(),
+  memoryMb: mb.max(ORGANELLE_MAX_MB, `an organelle may use at most ${ORGANELLE_MAX_MB} MB`).optional(),
+});
+
+const remoteDevice = z.strictObject({
+  name: id,
+  address: host,
+  cells: z.array(z.strictObject({ id, port })).default([]),
+  organelles: z.array(z.strictObject({ role: z.enum(ORGANELLE_ROLES), port })).default([]),
+  discoveryPort: port.optional(),
+  /** Published metrics ports of the device's NATS exporter and Traefik, when it publishes them. */
+  natsExporterPort: port.optional(),
+  traefikMetricsPort: port.optional(),
+});
+
+/** Fields every device stack has. A stack kind with more settings (the VPS droplet) extends this. */
+export const deviceShape = {
+  device: id,
+  domain: z
+    .string()
+    .regex(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, "expected a DNS domain like aios.lan")
+    .default("aios.lan"),
+  /** This device's address on the LAN: what phones and other devices dial. */
+  lanAddress: host,
+  docker: z
+    .strictObject({
+      host: z
+        .string()
+        .regex(/^(unix|ssh|tcp):\/\/\S+$/, "expected unix:///path, ssh://user@host or tcp://host:port")
+        .optional(),
+      sshOpts: z.array(z.string()).default([]),
+    })
+    .default({ sshOpts: [] }),
+  image: z
+    .strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, "expected an image repository name").default("aios-app"),
+      /** Build arg NODE_IMAGE of app/Dockerfile (a Node 24 image); unset keeps its default. */
+      nodeImage: z.string().min(1).optional(),
+    })
+    .default({ name: "aios-app" }),
+  networks: z
+    .strictObject({
+      meshSubnet: z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an IPv4 CIDR like 172.28.0.0/16")
+        .default("172.28.0.0/16"),
+    })
+    .default({ meshSubnet: "172.28.0.0/16" }),
+  cells: z.array(cell).default([]),
+  discovery: z.strictObject({ port: port.default(8001), memoryMb: mb.optional() }).optional(),
+  organelles: z.array(organelle).default([]),
+  bus: z.strictObject({
+    mode: z.enum(["hub", "leaf"], { error: "expected hub or leaf" }),
+    clientPort: port.default(4222),
+    /** Hub only: where leaf nodes connect. */
+    leafPort: port.default(7422),
+    /** Leaf only: the hub to join. */
+    hub: z.strictObject({ host, leafPort: port.default(7422), clientPort: port.default(4222) }).optional(),
+  }),
+  ingress: z
+    .strictObject({
+      httpPort: port.default(80),
+      httpsPort: port.default(443),
+      dashboardUser: id.default("admin"),
+    })
+    .default({ httpPort: 80, httpsPort: 443, dashboardUser: "admin" }),
+  vault: z.strictObject({ enabled: z.boolean({ error: "expected true or false" }) }).default({ enabled: false }),
+  observability: z
+    .strictObject({
+      prometheus: z.boolean().default(false),
+      alertmanager: z.boolean().default(false),
+      grafana: z.boolean().default(false),
+      scrapeInterval: duration.default("15s"),
+      evaluationInterval: duration.default("15s"),
+      cellDownFor: duration.default("1m"),
+      noPeersFor: duration.default("5m"),
+      backlogThreshold: z.number().int().min(1).default(100),
+      backlogFor: duration.default("10m"),
+      /** Optional webhook Alertmanager posts alerts to. */
+      alertWebhook: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+    })
+    .default({
+      prometheus: false,
+      alertmanager: false,
+      grafana: false,
+      scrapeInterval: "15s",
+      evaluationInterval: "15s",
+      cellDownFor: "1m",
+      noPeersFor: "5m",
+      backlogThreshold: 100,
+      backlogFor: "10m",
+    }),
+  /** Publish the NATS exporter and Traefik metrics ports so another device's Prometheus scrapes them. */
+  publishMetrics: z
+    .strictObject({ natsExporterPort: port.default(7777), traefikMetricsPort: port.default(8082) })
+    .optional(),
+  memoryMb: z.partialRecord(z.enum(INFRA_SERVICES), mb).default({}),
+  /** Sum of all memory limits must stay at or under this (the laptop's light footprint). */
+  memoryBudgetMb: mb.optional(),
+  remoteDevices: z.array(remoteDevice).default([]),
+  phone: z
+    .strictObject({
+      cell: id.default("beta"),
+      port: port.default(8000),
+      device: id.default("phone"),
+      appSource: z.string().min(1, "expected a git URL or tarball URL of the app"),
+      /** Where the phone downloads termux/bootstrap.sh from (a raw file URL). */
+      bootstrapUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of termux/bootstrap.sh" }),
+    })
+    .optional(),
+  /** Fleet-wide API token and bus token (set with `pulumi config set --secret`). */
+  apiToken: z.string({ error: "required secret: pulumi config set --secret aios:apiToken <16+ chars>" }).min(16, "the token is shorter than 16 characters"),
+  busToken: z.string({ error: "required secret: pulumi config set --secret aios:busToken <16+ chars>" }).min(16, "the token is shorter than 16 characters"),
+};
+
+export const SECRET_KEYS = ["apiToken", "busToken"] as const;
+
+/** Rules across keys; a schema extending deviceShape reuses them. */
+export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const seenIds = new Map<string, number>();
+  cfg.cells.forEach((c, i) => {
+    if (seenIds.has(c.id)) issue(["cells", i, "id"], `duplicate cell id "${c.id}"`);
+    seenIds.set(c.id, i);
+  });
+  const seenRoles = new Set<string>();
+  cfg.organelles.forEach((o, i) => {
+    if (seenRoles.has(o.role)) issue(["organelles", i, "role"], `duplicate organelle "${o.role}"`);
+    seenRoles.add(o.role);
+  });
+  if (cfg.bus.mode === "leaf" && !cfg.bus.hub) issue(["bus", "hub"], "required when bus.mode is leaf (the hub's host)");
+  if (cfg.bus.mode === "hub" && cfg.bus.hub) issue(["bus", "hub"], "only a leaf has a hub; remove it or set bus.mode: leaf");
+  const o = cfg.observability;
+  if ((o.grafana || o.alertmanager) && !o.prometheus) {
+    issue(["observability", "prometheus"], "must be true when grafana or alertmanager is enabled");
+  }
+  // No two things publish the same host port.
+  const owners = new Map<number, string>();
+  for (const [port, path] of publishedPorts(cfg)) {
+    const prev = owners.get(port);
+    if (prev) issue(path, `host port ${port} is already used by ${prev}`);
+    else owners.set(port, path.join("."));
+  }
+  if (cfg.memoryBudgetMb !== undefined) {
+    const total = totalMemoryMb(cfg);
+    if (total > cfg.memoryBudgetMb) {
+      issue(["memoryBudgetMb"], `the memory limits of this device total ${total} MB, over the budget of ${cfg.memoryBudgetMb} MB`);
+    }
+  }
+  const remoteNames = new Set<string>();
+  cfg.remoteDevices.forEach((d, i) => {
+    if (d.name === cfg.device) issue(["remoteDevices", i, "name"], `"${d.name}" is this device`);
+    if (remoteNames.has(d.name)) issue(["remoteDevices", i, "name"], `duplicate device "${d.name}"`);
+    remoteNames.add(d.name);
+  });
+}
+
+function publishedPorts(cfg: DeviceConfigBase): [number, (string | number)[]][] {
+  const out: [number, (string | number)[]][] = [
+    [cfg.ingress.httpPort, ["ingress", "httpPort"]],
+    [cfg.ingress.httpsPort, ["ingress", "httpsPort"]],
+    [cfg.bus.clientPort, ["bus", "clientPort"]],
+  ];
+  if (cfg.bus.mode === "hub") out.push([cfg.bus.leafPort, ["bus", "leafPort"]]);
+  cfg.cells.forEach((c, i) => out.push([c.port, ["cells", i, "port"]]));
+  if (cfg.discovery) out.push([cfg.discovery.port, ["discovery", "port"]]);
+  cfg.organelles.forEach((o, i) => out.push([o.port ?? ORGANELLE_PORTS[o.role], ["organelles", i, "port"]]));
+  if (cfg.publishMetrics) {
+    out.push([cfg.publishMetrics.natsExporterPort, ["publishMetrics", "natsExporterPort"]]);
+    out.push([cfg.publishMetrics.traefikMetricsPort, ["publishMetrics", "traefikMetricsPort"]]);
+  }
+  return out;
+}
+
+const baseSchema = z.strictObject(deviceShape);
+export type DeviceConfigBase = z.infer<typeof baseSchema>;
+export const deviceConfigSchema = baseSchema.superRefine(checkDevice);
+export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
+
+export class StackConfigError extends Error {
+  readonly keys: string[];
+  constructor(keys: string[], lines: string[]) {
+    super(`invalid stack config:\n  ${lines.join("\n  ")}`);
+    this.name = "StackConfigError";
+    this.keys = keys;
+  }
+}
+
+export const NAMESPACE = "aios";
+
+function keyName(path: PropertyKey[]): string {
+  let out = NAMESPACE;
+  path.forEach((p, i) => {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += i === 0 ? `:${String(p)}` : `.${String(p)}`;
+  });
+  return out;
+}
+
+/** Pulumi hands config values over as strings; structured values arrive as JSON text. */
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Parses the `aios:*` entries of a stack's config (as `pulumi.runtime.allConfig()` returns them).
+ * Keys of other namespaces (docker:, digitalocean:) are left alone.
+ */
+export function parseConfig<S extends z.ZodType>(raw: Record<string, string>, schema: S): z.infer<S>;
+export function parseConfig(raw: Record<string, string>): DeviceConfig;
+export function parseConfig(raw: Record<string, string>, schema: z.ZodType = deviceConfigSchema): unknown {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!key.startsWith(`${NAMESPACE}:`)) continue;
+    const name = key.slice(NAMESPACE.length + 1);
+    input[name] = (SECRET_KEYS as readonly string[]).includes(name) ? value : decode(value);
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const keys: string[] = [];
+  const lines: string[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) {
+        const key = keyName([...issue.path, k]);
+        keys.push(key);
+        lines.push(`${key}: unknown key`);
+      }
+      continue;
+    }
+    const key = keyName(issue.path);
+    keys.push(key);
+    lines.push(`${key}: ${issue.message}`);
+  }
+  throw new StackConfigError(keys, lines);
+}

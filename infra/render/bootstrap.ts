@@ -1,0 +1,33 @@
+// The one command a phone runs in Termux to join the network (stack output `termuxBootstrap`).
+// It downloads termux/bootstrap.sh and runs it with the cell's settings; the API token goes in
+// on stdin (out of argv), the bus token inside the NATS URLs (the app masks URL credentials in
+// its errors). The text holds both tokens, so the stack exports it as a Pulumi secret.
+import { shq } from "./shell.ts";
+
+export interface BootstrapOptions {
+  cell: string;
+  port: number;
+  device: string;
+  /** host:port of each bus server: the LAN server first, the hub second. */
+  natsServers: string[];
+  appSource: string;
+  bootstrapUrl: string;
+  apiToken: string;
+  busToken: string;
+}
+
+export const BOOTSTRAP_PATH = "$HOME/aios-bootstrap.sh";
+
+export function renderTermuxBootstrap(o: BootstrapOptions): string {
+  const urls = o.natsServers.map((s) => `nats://${encodeURIComponent(o.busToken)}@${s}`).join(",");
+  const run = [
+    `bash "${BOOTSTRAP_PATH}"`,
+    `--cell ${shq(o.cell)}`,
+    `--port ${o.port}`,
+    `--device ${shq(o.device)}`,
+    `--nats-urls ${shq(urls)}`,
+    "--token-stdin",
+    `--app-source ${shq(o.appSource)}`,
+  ].join(" ");
+  return `curl -fsSL ${shq(o.bootstrapUrl)} -o "${BOOTSTRAP_PATH}" && printf '%s' ${shq(o.apiToken)} | ${run}`;
+}

@@ -1,0 +1,32 @@
+// The services a device can run, with their default ports and memory limits.
+export const ORGANELLE_ROLES = ["network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"] as const;
+export type OrganelleRole = (typeof ORGANELLE_ROLES)[number];
+
+export const ORGANELLE_PORTS: Record<OrganelleRole, number> = {
+  "network-listener": 3000,
+  "vscode-bridge": 3001,
+  "consciousness-sync": 3002,
+  "task-dispatcher": 3003,
+};
+
+/** The infrastructure services a device may run, besides the app's own roles. */
+export const INFRA_SERVICES = ["traefik", "nats", "nats-exporter", "vault", "prometheus", "alertmanager", "grafana"] as const;
+export type InfraService = (typeof INFRA_SERVICES)[number];
+
+export type ServiceKind = "cell" | "discovery" | "organelle" | InfraService;
+
+/** Memory limits (MB) unless the config overrides them. */
+export const DEFAULT_MEMORY_MB = {
+  cell: 128,
+  discovery: 96,
+  organelle: 64,
+  traefik: 64,
+  nats: 48,
+  "nats-exporter": 24,
+  vault: 128,
+  prometheus: 256,
+  alertmanager: 64,
+  grafana: 192,
+} as const;
+export const ORGANELLE_MAX_MB = 100;
+

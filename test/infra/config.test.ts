@@ -1,0 +1,84 @@
+// Stack config: both real stack files parse; every bad value fails naming the key, and no
+// error message ever contains a secret.
+import { describe, expect, it } from "vitest";
+import { parseConfig, StackConfigError } from "../../infra/config.ts";
+import { totalMemoryMb } from "../../infra/plan.ts";
+import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
+
+function errorOf(raw: Record<string, string>): StackConfigError {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(StackConfigError);
+    const e = err as StackConfigError;
+    for (const secret of Object.values(TEST_SECRETS)) expect(e.message).not.toContain(secret);
+    return e;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+const desktop = loadStackConfig("desktop");
+const laptop = loadStackConfig("laptop");
+const with_ = (base: Record<string, string>, changes: Record<string, unknown>): Record<string, string> => {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete out[k];
+    else out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+};
+
+describe("stack config", () => {
+  it("the desktop and laptop stack files parse, with defaults filled in", () => {
+    const d = parseConfig(desktop);
+    expect(d.device).toBe("desktop");
+    expect(d.domain).toBe("aios.lan");
+    expect(d.networks.meshSubnet).toBe("172.28.0.0/16");
+    expect(d.cells.map((c) => c.id)).toEqual(["father", "nous"]);
+    expect(d.bus).toMatchObject({ mode: "hub", clientPort: 4222, leafPort: 7422 });
+    const l = parseConfig(laptop);
+    expect(l.bus).toMatchObject({ mode: "leaf", hub: { host: "192.168.1.10", leafPort: 7422, clientPort: 4222 } });
+    expect(l.vault.enabled).toBe(false);
+    expect(l.observability.grafana).toBe(false);
+    expect(totalMemoryMb(l)).toBeLessThanOrEqual(512);
+  });
+
+  const cases: [string, Record<string, string>, string][] = [
+    ["missing device", with_(desktop, { "aios:device": undefined }), "aios:device"],
+    ["missing lanAddress", with_(desktop, { "aios:lanAddress": undefined }), "aios:lanAddress"],
+    ["missing API token", with_(desktop, { "aios:apiToken": undefined }), "aios:apiToken"],
+    ["short bus token", with_(desktop, { "aios:busToken": "short" }), "aios:busToken"],
+    ["unknown top-level key", with_(desktop, { "aios:cels": [] }), "aios:cels"],
+    ["unknown nested key", with_(desktop, { "aios:bus": { mode: "hub", prot: 1 } }), "aios:bus.prot"],
+    ["port out of range", with_(desktop, { "aios:cells": [{ id: "father", port: 70000 }] }), "aios:cells[0].port"],
+    ["port not a number", with_(desktop, { "aios:cells": [{ id: "father", port: "x" }] }), "aios:cells[0].port"],
+    ["bad cell id", with_(desktop, { "aios:cells": [{ id: "Father!", port: 8000 }] }), "aios:cells[0].id"],
+    ["cell named like a service", with_(desktop, { "aios:cells": [{ id: "grafana", port: 8000 }] }), "aios:cells[0].id"],
+    ["duplicate cell", with_(desktop, { "aios:cells": [{ id: "a", port: 8000 }, { id: "a", port: 8003 }] }), "aios:cells[1].id"],
+    ["duplicate host port", with_(desktop, { "aios:cells": [{ id: "a", port: 8000 }, { id: "b", port: 8001 }] }), "aios:discovery.port"],
+    ["cell on the HTTPS port", with_(desktop, { "aios:cells": [{ id: "a", port: 443 }] }), "aios:cells[0].port"],
+    ["unknown organelle", with_(laptop, { "aios:organelles": [{ role: "toaster" }] }), "aios:organelles[0].role"],
+    ["organelle over 100 MB", with_(laptop, { "aios:organelles": [{ role: "vscode-bridge", memoryMb: 200 }] }), "aios:organelles[0].memoryMb"],
+    ["leaf without hub", with_(laptop, { "aios:bus": { mode: "leaf" } }), "aios:bus.hub"],
+    ["bad bus mode", with_(laptop, { "aios:bus": { mode: "spoke" } }), "aios:bus.mode"],
+    ["grafana without prometheus", with_(desktop, { "aios:observability": { grafana: true } }), "aios:observability.prometheus"],
+    ["bad duration", with_(desktop, { "aios:observability": { prometheus: true, cellDownFor: "soon" } }), "aios:observability.cellDownFor"],
+    ["bad docker host", with_(laptop, { "aios:docker": { host: "laptop:22" } }), "aios:docker.host"],
+    ["bad domain", with_(desktop, { "aios:domain": "AIOS LAN" }), "aios:domain"],
+    ["bad subnet", with_(desktop, { "aios:networks": { meshSubnet: "172.28.0.0" } }), "aios:networks.meshSubnet"],
+    ["over the memory budget", with_(laptop, { "aios:memoryBudgetMb": 256 }), "aios:memoryBudgetMb"],
+    ["remote device named like this one", with_(laptop, { "aios:remoteDevices": [{ name: "laptop", address: "10.0.0.2" }] }), "aios:remoteDevices[0].name"],
+    ["remote address with a scheme", with_(laptop, { "aios:remoteDevices": [{ name: "desktop", address: "http://x" }] }), "aios:remoteDevices[0].address"],
+    ["phone without app source", with_(laptop, { "aios:phone": { bootstrapUrl: "https://x.org/b.sh" } }), "aios:phone.appSource"],
+    ["bad webhook", with_(desktop, { "aios:observability": { prometheus: true, alertmanager: true, alertWebhook: "ftp://x" } }), "aios:observability.alertWebhook"],
+  ];
+  it.each(cases)("%s fails naming the key", (_name, raw, key) => {
+    const e = errorOf(raw);
+    expect(e.keys).toContain(key);
+    expect(e.message).toContain(`${key}: `);
+  });
+
+  it("keys of other namespaces are left to their providers", () => {
+    expect(() => parseConfig({ ...desktop, "docker:host": "unix:///var/run/docker.sock" })).not.toThrow();
+  });
+});

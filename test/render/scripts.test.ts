@@ -1,0 +1,92 @@
+// Generated scripts: the Vault init script and the Termux bootstrap command pass shellcheck;
+// the container's Vault login step is valid JavaScript; tokens with shell metacharacters stay quoted.
+import { afterAll, describe, expect, it } from "vitest";
+import { renderTermuxBootstrap } from "../../infra/render/bootstrap.ts";
+import { parseVaultInit, renderVaultInit } from "../../infra/render/vault-init.ts";
+import { renderVaultLogin } from "../../infra/render/vault-login.ts";
+import { hasTool } from "../helpers/tools.ts";
+import { runTool, tempFiles } from "./tool.ts";
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((c) => c()));
+const API = "api'token $(rm -rf /) `x`";
+const BUS = "bus/token@x:y";
+
+const phone = (apiToken: string, busToken: string) => renderTermuxBootstrap({
+  cell: "beta",
+  port: 8000,
+  device: "phone",
+  natsServers: ["192.168.1.20:4222", "192.168.1.10:4222"],
+  appSource: "https://github.com/aios-fleet/aios-fleet.git",
+  bootstrapUrl: "https://raw.githubusercontent.com/aios-fleet/aios-fleet/main/termux/bootstrap.sh",
+  apiToken,
+  busToken,
+});
+const bootstrap = phone(API, BUS);
+
+describe("Termux bootstrap command", () => {
+  it("passes the flags bootstrap.sh takes, LAN server first, API token on stdin", () => {
+    expect(bootstrap).toContain("--cell 'beta' --port 8000 --device 'phone'");
+    expect(bootstrap).toContain(
+      `--nats-urls 'nats://${encodeURIComponent(BUS)}@192.168.1.20:4222,nats://${encodeURIComponent(BUS)}@192.168.1.10:4222'`,
+    );
+    expect(bootstrap).toMatch(/printf '%s' '.*' \| bash "\$HOME\/aios-bootstrap.sh" .* --token-stdin /);
+  });
+
+  it("a shell hands the token over byte for byte, running nothing inside it", () => {
+    // Run the printf part for real and read what it would pipe into bootstrap.sh.
+    const pipe = bootstrap.slice(bootstrap.indexOf("printf"), bootstrap.indexOf(" | bash"));
+    const r = runTool("sh", ["-c", pipe]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(API);
+  });
+
+  it.runIf(hasTool("shellcheck"))("passes shellcheck", () => {
+    const t = tempFiles({ "cmd.sh": `#!/bin/bash\n${phone("api-token-5f1c9a2e7b3d4c6a", "bus-token-0e8d7c6b5a4f3e2d")}\n` });
+    cleanups.push(t.cleanup);
+    const r = runTool("shellcheck", [t.path("cmd.sh")]);
+    expect(r.code, r.out).toBe(0);
+  });
+});
+
+describe("Vault init script", () => {
+  const script = renderVaultInit({ container: "aios-vault", members: ["father", "nous", "discovery"] });
+
+  it.runIf(hasTool("shellcheck"))("passes shellcheck", () => {
+    const t = tempFiles({ "init.sh": script });
+    cleanups.push(t.cleanup);
+    const r = runTool("shellcheck", [t.path("init.sh")]);
+    expect(r.code, r.out).toBe(0);
+  });
+
+  it("takes tokens from the environment and on stdin, never as arguments", () => {
+    expect(script).toContain(`printf '%s' "$API_TOKEN" | v kv put`);
+    expect(script).toContain(`printf '%s' "$BUS_TOKEN" | v kv put`);
+    expect(script).not.toMatch(/token=\$/);
+  });
+
+  it("its output parser names what is missing and never echoes a value", () => {
+    const good = JSON.stringify({ unsealKey: "k", rootToken: "r", approles: { father: { roleId: "a", secretId: "b" } } });
+    expect(parseVaultInit(good, ["father"]).approles.father!.roleId).toBe("a");
+    expect(() => parseVaultInit(good, ["father", "nous"])).toThrow("vault init: no AppRole for nous");
+    expect(() => parseVaultInit("secret-value-not-json", [])).toThrow(/^vault init: the script's output is not JSON$/);
+  });
+});
+
+describe("Vault login step", () => {
+  it("is valid JavaScript and reads its AppRole from files", () => {
+    const js = renderVaultLogin({
+      vaultAddr: "http://vault:8200",
+      member: "father",
+      roleIdFile: "/run/secrets/role-id",
+      secretIdFile: "/run/secrets/secret-id",
+      tokenFile: "/run/aios/token",
+      busTokenFile: "/run/aios/nats-token",
+    });
+    const t = tempFiles({ "login.mjs": js });
+    cleanups.push(t.cleanup);
+    const r = runTool(process.execPath, ["--check", t.path("login.mjs")]);
+    expect(r.code, r.out).toBe(0);
+    expect(js).toContain('"/v1/aios/data/members/father"');
+  });
+});
