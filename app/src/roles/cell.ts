@@ -5,6 +5,7 @@ import consciousness from "../plugins/consciousness.ts";
 import messaging from "../plugins/messaging.ts";
 import peers from "../plugins/peers.ts";
 import health from "../plugins/health.ts";
+import taskWorker from "../tasks/worker-plugin.ts";
 import { VERSION } from "../version.ts";
 
 const cell: FastifyPluginAsync = async (app) => {
@@ -26,6 +27,7 @@ const cell: FastifyPluginAsync = async (app) => {
   await app.register(messaging);
   await app.register(peers);
   await app.register(health);
+  await app.register(taskWorker);
 };
 
 export default cell;

@@ -1,0 +1,31 @@
+// http_probe: is a URL reachable from this cell, and how fast does it answer.
+import { z } from "zod";
+import { defineHandler } from "../handler.ts";
+
+export default defineHandler({
+  description: "Reachability and latency of an http(s) URL, seen from the cell",
+  schema: z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    method: z.enum(["GET", "HEAD"]).default("GET"),
+    timeout_ms: z.number().int().min(1).max(60_000).default(5000),
+  }),
+  async run(p, ctx) {
+    const started = performance.now();
+    const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
+    try {
+      const res = await fetch(p.url, {
+        method: p.method,
+        redirect: "manual",
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(p.timeout_ms)]),
+      });
+      const latency_ms = latency(); // time to the response head
+      await res.body?.cancel();
+      return { url: p.url, reachable: true, status_code: res.status, latency_ms };
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const reason = e.name === "TimeoutError" ? `no answer within ${p.timeout_ms} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      return { url: p.url, reachable: false, error: reason, latency_ms: latency() };
+    }
+  },
+});

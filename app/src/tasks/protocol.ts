@@ -1,0 +1,71 @@
+// What cells, the task dispatcher and the vscode-bridge say to each other on the bus.
+//  - aios.task.assign.<cell>  (request/reply) the dispatcher hands a task to a cell; the cell
+//    answers at once (accepted, or refused with a reason) and later publishes the outcome to
+//    the JetStream stream AIOS_TASK_RESULTS, so an outcome survives a dispatcher restart.
+//  - aios.task.exec.<cell>    (request/reply) run a task and answer with its outcome (bridge).
+//  - aios.task.cancel.<cell>  stop a task the dispatcher gave up on (timed out).
+//  - KV aios_task_load: each cell's running tasks and capacity (the dispatcher's load view).
+//  - KV aios_tasks: the dispatcher's durable task records, keyed by task id.
+import { RetentionPolicy, StorageType, nanos, type JetStreamManager } from "nats";
+
+export const TASK_BUCKET = "aios_tasks";
+export const LOAD_BUCKET = "aios_task_load";
+export const RESULT_STREAM = "AIOS_TASK_RESULTS";
+
+export const assignSubject = (cellId: string): string => `aios.task.assign.${cellId}`;
+export const execSubject = (cellId: string): string => `aios.task.exec.${cellId}`;
+export const cancelSubject = (cellId: string): string => `aios.task.cancel.${cellId}`;
+export const resultSubject = (taskId: string): string => `aios.task.result.${taskId}`;
+
+export const TASK_STATUSES = ["queued", "running", "completed", "failed", "timed_out"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type OutcomeStatus = "completed" | "failed" | "timed_out";
+
+export interface Job {
+  id: string;
+  task_type: string;
+  payload: unknown;
+  /** How long the cell may run it before giving up (the rest of the task's timeout). */
+  timeout_ms: number;
+  attempt: number;
+}
+
+export type JobReply = { accepted: true; started_at: string } | { accepted: false; reason: string };
+
+export interface JobOutcome {
+  id: string;
+  attempt: number;
+  cell_id: string;
+  status: OutcomeStatus;
+  result?: unknown;
+  error?: string;
+  started_at: string;
+  finished_at: string;
+}
+
+export interface CellLoad {
+  cell_id: string;
+  running: number;
+  capacity: number;
+  /** Ids of the tasks running now, so the dispatcher notices a task a restarted cell lost. */
+  task_ids: string[];
+  updated_at: string;
+}
+
+/** The results stream: work-queue retention, kept at most a week, de-duplicated by outcome id. */
+export async function ensureResultStream(jsm: JetStreamManager): Promise<void> {
+  const config = {
+    name: RESULT_STREAM,
+    subjects: ["aios.task.result.>"],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+    max_age: nanos(7 * 24 * 3600 * 1000),
+    duplicate_window: nanos(10 * 60 * 1000),
+  };
+  // add() is idempotent for an identical config; anything else means it exists already
+  await jsm.streams.add(config).catch(async (err: Error) => {
+    await jsm.streams.info(RESULT_STREAM).catch(() => {
+      throw err;
+    });
+  });
+}
