@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# AIOS phone bootstrap: turns a fresh Termux install into an always-on cell of the network.
+# It installs Node, git and termux-services with pkg, fetches the project, installs the app's
+# production dependencies, writes the cell's configuration (the token in a file only this user
+# can read), registers a termux-services (runit) service and a Termux:Boot script, then checks
+# /health. Running it again upgrades in place: the cell's data is kept, and options left out
+# keep the values of the last run. Self-contained on purpose: it is downloaded and run alone.
+set -euo pipefail
+
+TERMUX_PREFIX=/data/data/com.termux/files/usr
+EX_USAGE=64
+
+usage() {
+  cat <<'EOF'
+usage: bootstrap.sh --nats-urls URL[,URL] --app-source SOURCE (--token-stdin | --token-file PATH) [options]
+
+Installs (or upgrades) an AIOS cell on this phone as a termux-services service started at boot.
+On a second run, options left out keep their previous values and the cell's data is kept.
+
+  --cell NAME         cell id (default beta): lowercase letters, digits and dashes
+  --port N            HTTP port of the cell (default 8000)
+  --device NAME       device name (default phone)
+  --nats-urls URLS    comma-separated bus URLs, LAN leaf first, VPS hub second (nats://, tls://)
+  --public-url URL    the URL other members use to reach this cell (default: the app's own guess)
+  --token-stdin       read the cell's API token from standard input (keeps it out of argv)
+  --token-file PATH   read the cell's API token from PATH
+  --app-source SRC    the AIOS project: a git URL, or a tarball (.tar.gz, .tgz, .tar) URL or path
+  --prefix DIR        the Termux prefix; needed only outside Termux (tests)
+  --wait SECONDS      how long to wait for /health at the end (default 90)
+  -h, --help          show this help
+EOF
+}
+
+say() { printf 'aios: %s\n' "$*"; }
+# A usage error: nothing has been changed yet when this is called.
+bad() {
+  printf 'aios: %s\n\n' "$*" >&2
+  usage >&2
+  exit "$EX_USAGE"
+}
+die() {
+  printf 'aios: error: %s\n' "$*" >&2
+  exit 1
+}
+# Single-quotes a value for a generated sh script.
+shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+opt_cell="" opt_port="" opt_device="" opt_nats="" opt_public="" opt_token_file="" opt_source=""
+opt_prefix="" opt_wait="" token_stdin=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --token-stdin)
+      token_stdin=1
+      shift
+      continue
+      ;;
+    --cell | --port | --device | --nats-urls | --public-url | --token-file | --app-source | --prefix | --wait)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then bad "$1 needs a value"; fi
+      case "$1" in
+        --cell) opt_cell=$2 ;;
+        --port) opt_port=$2 ;;
+        --device) opt_device=$2 ;;
+        --nats-urls) opt_nats=$2 ;;
+        --public-url) opt_public=$2 ;;
+        --token-file) opt_token_file=$2 ;;
+        --app-source) opt_source=$2 ;;
+        --prefix) opt_prefix=$2 ;;
+        --wait) opt_wait=$2 ;;
+      esac
+      shift 2
+      ;;
+    *) bad "unknown argument: $1" ;;
+  esac
+done
+
+# --- Validate everything before changing anything. ---
+id_re='^[a-z0-9][a-z0-9-]{0,62}$'
+is_port() { [[ $1 =~ ^[0-9]{1,5}$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
+
+if [ -n "$opt_prefix" ]; then
+  [ -d "$opt_prefix" ] || bad "--prefix: $opt_prefix is not a directory"
+  prefix=$(cd "$opt_prefix" && pwd)
+elif [ -d "$TERMUX_PREFIX" ] && [ "${PREFIX:-$TERMUX_PREFIX}" = "$TERMUX_PREFIX" ]; then
+  prefix=$TERMUX_PREFIX
+else
+  bad "this is not Termux (no $TERMUX_PREFIX): pass --prefix DIR to install into another prefix"
+fi
+if [ -z "${HOME:-}" ] || [ ! -d "$HOME" ]; then bad "HOME is not set to a directory"; fi
+aios_home="$HOME/aios"
+
+cell=${opt_cell:-beta}
+[[ $cell =~ $id_re ]] || bad "--cell: expected lowercase letters, digits and dashes (max 63), got \"$cell\""
+[ -z "$opt_device" ] || [[ $opt_device =~ $id_re ]] ||
+  bad "--device: expected lowercase letters, digits and dashes (max 63), got \"$opt_device\""
+[ -z "$opt_port" ] || is_port "$opt_port" || bad "--port: expected a port from 1 to 65535, got \"$opt_port\""
+wait_s=${opt_wait:-90}
+if ! [[ $wait_s =~ ^[0-9]{1,3}$ ]] || [ "$wait_s" -lt 1 ] || [ "$wait_s" -gt 600 ]; then
+  bad "--wait: expected seconds from 1 to 600, got \"$wait_s\""
+fi
+if [ -n "$opt_nats" ]; then
+  IFS=',' read -r -a urls <<<"$opt_nats"
+  [ "${#urls[@]}" -gt 0 ] || bad "--nats-urls: no URL given"
+  for u in "${urls[@]}"; do
+    [[ $u =~ ^(nats|tls|ws|wss)://[^[:space:]/]+(/[^[:space:]]*)?$ ]] ||
+      bad "--nats-urls: expected comma-separated nats:// or tls:// URLs, got \"${u//\/\/*@//***@}\""
+  done
+fi
+[ -z "$opt_public" ] || [[ $opt_public =~ ^https?://[^[:space:]]+$ ]] ||
+  bad "--public-url: expected an http(s) URL, got \"$opt_public\""
+[ "$token_stdin" = 0 ] || [ -z "$opt_token_file" ] || bad "give either --token-stdin or --token-file, not both"
+[ -z "$opt_token_file" ] || [ -r "$opt_token_file" ] || bad "--token-file: cannot read \"$opt_token_file\""
+
+# Values of the last run fill in what this run leaves out.
+unset AIOS_DEVICE AIOS_NATS_URLS AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
+# shellcheck source=/dev/null
+[ ! -f "$aios_home/aios.env" ] || . "$aios_home/aios.env"
+# shellcheck source=/dev/null
+[ ! -f "$aios_home/cells/$cell/cell.env" ] || . "$aios_home/cells/$cell/cell.env"
+device=${opt_device:-${AIOS_DEVICE:-phone}}
+nats_urls=${opt_nats:-${AIOS_NATS_URLS:-}}
+source_spec=${opt_source:-${AIOS_APP_SOURCE:-}}
+port=${opt_port:-${AIOS_PORT:-8000}}
+public_url=${opt_public:-${AIOS_PUBLIC_URL:-}}
+[ -n "$nats_urls" ] || bad "--nats-urls is required on the first run"
+[ -n "$source_spec" ] || bad "--app-source is required on the first run"
+case "$source_spec" in
+  http://* | https://* | git@* | ssh://* | git://* | file://*) ;;
+  *) [ -e "$source_spec" ] || bad "--app-source: \"$source_spec\" is neither a URL nor an existing path" ;;
+esac
+
+token=""
+if [ "$token_stdin" = 1 ]; then
+  [ -t 0 ] && printf 'aios: paste the cell token, then Enter: ' >&2
+  IFS= read -r -s token || [ -n "$token" ] || bad "--token-stdin: nothing on standard input"
+  [ -t 0 ] && printf '\n' >&2
+elif [ -n "$opt_token_file" ]; then
+  token=$(<"$opt_token_file")
+fi
+token=${token//[[:space:]]/}
+if [ "$token_stdin" = 1 ] || [ -n "$opt_token_file" ]; then
+  [ "${#token}" -ge 16 ] || bad "the token is shorter than 16 characters"
+elif [ ! -s "$aios_home/token" ]; then
+  bad "a token is required on the first run: --token-stdin or --token-file PATH"
+fi
+
+# --- Install. ---
+export PREFIX=$prefix
+export PATH="$prefix/bin:$PATH"
+svc="aios-$cell"
+svdir="$prefix/var/service/$svc"
+logdir="$prefix/var/log/sv/$svc"
+cell_dir="$aios_home/cells/$cell"
+
+say "installing packages: nodejs-lts git termux-services curl"
+pkg install -y nodejs-lts git termux-services curl
+command -v node >/dev/null || die "node is not on PATH after pkg install"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)' ||
+  die "Node $(node --version) is older than 22.18, which the app needs: run pkg upgrade"
+
+umask 077
+mkdir -p "$aios_home" "$cell_dir/data"
+staging=$(mktemp -d "$aios_home/.staging.XXXXXX")
+trap 'rm -rf "$staging"' EXIT
+
+say "fetching the app from $source_spec"
+mkdir "$staging/src"
+case "$source_spec" in
+  *.tar.gz | *.tgz | *.tar)
+    archive=$source_spec
+    if [[ $source_spec =~ ^https?:// ]]; then
+      archive="$staging/source.tar"
+      curl -fsSL -o "$archive" "$source_spec"
+    fi
+    tar -xf "$archive" -C "$staging/src"
+    ;;
+  *)
+    url=$source_spec
+    [ ! -d "$source_spec" ] || url="file://$(cd "$source_spec" && pwd)"
+    git clone --quiet --depth 1 "$url" "$staging/src"
+    ;;
+esac
+root="$staging/src"
+if [ ! -f "$root/app/package.json" ]; then
+  # Release tarballs hold the tree in one top-level directory.
+  tops=("$root"/*/)
+  [ "${#tops[@]}" -eq 1 ] && root=${tops[0]%/}
+fi
+if [ ! -f "$root/app/package.json" ] || [ ! -f "$root/termux/run-cell.sh" ]; then
+  die "$source_spec does not hold the AIOS project (app/package.json and termux/run-cell.sh)"
+fi
+
+say "installing the app's production dependencies"
+(cd "$root/app" && npm install --omit=dev --no-audit --no-fund --no-update-notifier --loglevel=error)
+version=$(cd "$root/app" && node -p 'require("./package.json").version')
+
+# Swap the new app and scripts in; the data directory lives elsewhere and is never touched.
+rm -rf "$aios_home/.app.old" "$aios_home/.bin.old"
+[ ! -d "$aios_home/app" ] || mv "$aios_home/app" "$aios_home/.app.old"
+mv "$root/app" "$aios_home/app"
+[ ! -d "$aios_home/bin" ] || mv "$aios_home/bin" "$aios_home/.bin.old"
+mkdir "$aios_home/bin"
+cp "$root"/termux/*.sh "$aios_home/bin/"
+chmod 700 "$aios_home"/bin/*.sh
+rm -rf "$aios_home/.app.old" "$aios_home/.bin.old"
+
+# The token: written only when given, into a file only this user can read.
+if [ -n "$token" ]; then
+  printf '%s\n' "$token" >"$aios_home/.token.new"
+  chmod 600 "$aios_home/.token.new"
+  mv "$aios_home/.token.new" "$aios_home/token"
+fi
+token=""
+
+# Configuration: environment files read by run-cell.sh (no secrets in them).
+write_env() { # FILE KEY=VALUE...
+  local file=$1 kv
+  shift
+  for kv in "$@"; do printf '%s=%q\n' "${kv%%=*}" "${kv#*=}"; done >"$file.new"
+  mv "$file.new" "$file"
+}
+write_env "$aios_home/aios.env" \
+  "AIOS_TERMUX_PREFIX=$prefix" "AIOS_DEVICE=$device" "AIOS_NATS_URLS=$nats_urls" \
+  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_HOST=0.0.0.0" "AIOS_APP_SOURCE=$source_spec"
+write_env "$cell_dir/cell.env" "AIOS_PORT=$port" "AIOS_PUBLIC_URL=$public_url"
+
+# The termux-services (runit) service: run execs the cell in the foreground, log/run keeps its
+# output under $PREFIX/var/log/sv/<service>/ with svlogd.
+mkdir -p "$prefix/var/service" "$staging/svc/log"
+cat >"$staging/svc/run" <<EOF
+#!$prefix/bin/sh
+# $svc: written by AIOS termux/bootstrap.sh. runit (termux-services) runs this in the foreground
+# and restarts it when it exits; its output goes to log/run.
+exec 2>&1
+exec $(shq "$prefix/bin/bash") $(shq "$aios_home/bin/run-cell.sh") $(shq "$cell")
+EOF
+cat >"$staging/svc/log/run" <<EOF
+#!$prefix/bin/sh
+# $svc log: svlogd keeps the cell's output in $logdir/current, rotated.
+mkdir -p $(shq "$logdir")
+exec $(shq "$prefix/bin/svlogd") -tt $(shq "$logdir")
+EOF
+chmod 700 "$staging/svc/run" "$staging/svc/log/run"
+existed=0
+if [ -d "$svdir" ]; then
+  existed=1
+  mkdir -p "$svdir/log"
+  mv "$staging/svc/log/run" "$svdir/log/run"
+  mv "$staging/svc/run" "$svdir/run"
+else
+  # One rename, so runsvdir never sees a half-written service; no down file: it starts at once.
+  mv "$staging/svc" "$svdir"
+fi
+
+# Termux:Boot runs ~/.termux/boot/* at boot: keep the CPU awake and start termux-services.
+mkdir -p "$HOME/.termux/boot"
+cat >"$HOME/.termux/boot/start-aios" <<EOF
+#!$prefix/bin/sh
+# Written by AIOS termux/bootstrap.sh: at boot, hold a wake lock and start termux-services,
+# which starts every enabled service (the AIOS cells among them).
+termux-wake-lock
+export PREFIX=$(shq "$prefix")
+. $(shq "$prefix/etc/profile.d/start-services.sh")
+EOF
+chmod 700 "$HOME/.termux/boot/start-aios"
+
+# Start now, without waiting for a reboot.
+termux-wake-lock
+export SVDIR="$prefix/var/service"
+if [ -f "$prefix/etc/profile.d/start-services.sh" ]; then
+  # shellcheck source=/dev/null
+  . "$prefix/etc/profile.d/start-services.sh"
+fi
+if [ "$existed" = 1 ]; then
+  say "restarting $svc with the new app"
+  sv-enable "$svc" >/dev/null 2>&1 || true # only clears a down file when runsv is not up yet
+  sv restart "$svc" || say "runsv is not supervising $svc yet; it starts the new app when it does"
+else
+  say "registered $svc; termux-services starts it within a few seconds"
+fi
+
+health_url="http://127.0.0.1:$port/health"
+health=""
+for ((i = 0; i < wait_s * 2; i++)); do
+  if health=$(curl -fsS --max-time 2 "$health_url" 2>/dev/null); then break; fi
+  health=""
+  sleep 0.5
+done
+if [ -z "$health" ]; then
+  printf 'aios: error: %s did not answer %s within %ss; the last lines of its log:\n' "$svc" "$health_url" "$wait_s" >&2
+  tail -n 20 "$logdir/current" >&2 2>/dev/null || true
+  exit 1
+fi
+# shellcheck disable=SC2016 # JavaScript template literals, not shell
+summary=$(node -e '
+  const h = JSON.parse(process.argv[1]);
+  const bus = h.bus.connected ? `bus ${h.bus.server}` : "bus not connected";
+  const reasons = h.reasons.join("; ").replace(/\/\/[^@/\s]*@/g, "//***@"); // no bus credentials
+  console.log(`${h.status}, ${bus}, version ${h.version}${reasons ? `: ${reasons}` : ""}`);
+' "$health")
+say "cell $cell (app $version) is up: ${public_url:-http://127.0.0.1:$port} ($summary)"
+say "logs:   tail -f $logdir/current"
+say "status: $aios_home/bin/status.sh"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs one cell in the foreground: run-cell.sh <name> [port]   (e.g. ./run-cell.sh beta 8001)
+# The termux-services run script execs this too. The port defaults to the one bootstrap.sh saved
+# for that cell; the cell's data lives in ~/aios/cells/<name>/data.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { echo "usage: run-cell.sh <name> [port]   e.g. run-cell.sh beta 8001" >&2; }
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+esac
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  usage
+  exit 64
+fi
+name=$1 port=${2:-}
+if ! [[ $name =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]]; then
+  printf 'aios: the cell name must be lowercase letters, digits and dashes, got "%s"\n' "$name" >&2
+  usage
+  exit 64
+fi
+aios_locate
+
+unset AIOS_PORT AIOS_PUBLIC_URL
+cell_dir="$AIOS_HOME/cells/$name"
+# shellcheck source=/dev/null
+[ ! -f "$cell_dir/cell.env" ] || . "$cell_dir/cell.env"
+if [ -n "$port" ] && [ "$port" != "${AIOS_PORT:-}" ]; then
+  unset AIOS_PUBLIC_URL # the saved public URL names the saved port
+fi
+port=${port:-${AIOS_PORT:-}}
+if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+  printf 'aios: cell %s has no saved port: give one from 1 to 65535, got "%s"\n' "$name" "$port" >&2
+  usage
+  exit 64
+fi
+
+mkdir -p "$cell_dir/data"
+export AIOS_ROLE=cell AIOS_CELL_ID=$name AIOS_PORT=$port AIOS_DATA_DIR="$cell_dir/data"
+export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_HOST
+[ -z "${AIOS_PUBLIC_URL:-}" ] || export AIOS_PUBLIC_URL
+cd "$AIOS_HOME/app"
+exec node src/main.ts

@@ -1,0 +1,225 @@
+// The phone bootstrap, run by a real bash against a temporary Termux-like prefix and home. Only the
+// Android-only commands are stand-ins (pkg, sv, sv-enable, termux-wake-lock, svlogd...); the app
+// is really fetched from the working tree (a git repository, then a tarball), its production
+// dependencies really installed with npm, and its service run script really run, as runit
+// would (runsv.ts), against a real nats-server.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNats, type NatsHandle } from "../helpers/nats.ts";
+import { freePort, waitFor } from "../helpers/ports.ts";
+import { api, startService, type ServiceHandle } from "../helpers/service.ts";
+import { hasTool } from "../helpers/tools.ts";
+import { makeProjectSource, makeTermux, runScript, snapshot, TERMUX_DIR, type FakeTermux, type ProjectSource } from "./fixture.ts";
+import { startRunsvdir, type Runsvdir } from "./runsv.ts";
+
+const BOOTSTRAP = join(TERMUX_DIR, "bootstrap.sh");
+const TOKEN = `phone-token-${Date.now().toString(16)}-0123456789`;
+
+describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like prefix", () => {
+  let termux: FakeTermux;
+  let source: ProjectSource;
+  let sourceDir: string;
+  let nats: NatsHandle;
+  let runsvdir: Runsvdir;
+  let port: number;
+  let alpha: ServiceHandle | undefined;
+  let aiosHome: string;
+  let svdir: string;
+  let logFile: string;
+  const url = () => `http://127.0.0.1:${port}`;
+  const bootstrap = (args: string[], stdin = "") =>
+    runScript(BOOTSTRAP, ["--prefix", termux.prefix, ...args], termux.env, stdin);
+  const health = async () => (await api("GET", `${url()}/health`)).json;
+
+  beforeAll(async () => {
+    termux = makeTermux();
+    sourceDir = mkdtempSync(join(tmpdir(), "aios-termux-src-"));
+    source = makeProjectSource(sourceDir);
+    nats = await startNats();
+    port = await freePort();
+    aiosHome = join(termux.home, "aios");
+    svdir = join(termux.prefix, "var", "service", "aios-beta");
+    logFile = join(termux.prefix, "var", "log", "sv", "aios-beta", "current");
+    runsvdir = startRunsvdir(join(termux.prefix, "var", "service"), {
+      ...termux.env,
+      SVDIR: join(termux.prefix, "var", "service"),
+    });
+  });
+
+  afterAll(async () => {
+    await alpha?.kill();
+    await runsvdir?.stop();
+    await nats?.dispose();
+    termux?.dispose();
+    if (sourceDir) rmSync(sourceDir, { recursive: true, force: true });
+  });
+
+  it("prints its usage with --help and changes nothing", async () => {
+    const before = snapshot(termux.root);
+    const run = await bootstrap(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: bootstrap\.sh/);
+    expect(run.stdout).toContain("--token-stdin");
+    expect(snapshot(termux.root)).toEqual(before);
+  });
+
+  it("fails with a usage message on bad or missing arguments and changes nothing", async () => {
+    const good = ["--nats-urls", nats.url, "--app-source", source.gitRepo, "--token-stdin"];
+    const cases: [string[], RegExp, string?][] = [
+      [["--frobnicate", ...good], /unknown argument: --frobnicate/, TOKEN],
+      [["--port", "http", ...good], /--port: expected a port from 1 to 65535, got "http"/, TOKEN],
+      [["--port", "70000", ...good], /--port: expected a port/, TOKEN],
+      [["--cell", "Beta_1", ...good], /--cell: expected lowercase letters/, TOKEN],
+      [["--nats-urls", "http://127.0.0.1:4222", "--app-source", source.gitRepo, "--token-stdin"], /--nats-urls: expected comma-separated nats/, TOKEN],
+      [["--app-source", source.gitRepo, "--token-stdin"], /--nats-urls is required on the first run/, TOKEN],
+      [["--nats-urls", nats.url, "--token-stdin"], /--app-source is required on the first run/, TOKEN],
+      [["--nats-urls", nats.url, "--app-source", join(sourceDir, "missing")], /neither a URL nor an existing path/, TOKEN],
+      [["--nats-urls", nats.url, "--app-source", source.gitRepo], /a token is required on the first run/],
+      [good, /the token is shorter than 16 characters/, "short"],
+      [[...good, "--token-file", "/nonexistent"], /either --token-stdin or --token-file/, TOKEN],
+      [["--cell"], /--cell needs a value/],
+      [[...good, "--wait", "0"], /--wait: expected seconds/, TOKEN],
+    ];
+    const before = snapshot(termux.root);
+    for (const [args, message, stdin] of cases) {
+      const run = await bootstrap(args, stdin);
+      expect(run.code, args.join(" ")).toBe(64);
+      expect(run.stderr, args.join(" ")).toMatch(message);
+      expect(run.stderr, args.join(" ")).toContain("usage: bootstrap.sh");
+      expect(run.stderr).not.toContain(TOKEN);
+    }
+    // Outside Termux and without --prefix it refuses.
+    const outside = await runScript(BOOTSTRAP, good, termux.env, TOKEN);
+    expect(outside.code).toBe(64);
+    expect(outside.stderr).toMatch(/this is not Termux .*pass --prefix DIR/);
+    expect(snapshot(termux.root)).toEqual(before);
+    expect(termux.calls()).toEqual([]);
+  });
+
+  it("installs the cell from a git repository, starts it as a service, and it joins the bus", async () => {
+    const deadLeaf = `nats://127.0.0.1:${await freePort()}`; // the LAN leaf is down: the hub serves
+    const run = await bootstrap(
+      ["--cell", "beta", "--port", String(port), "--device", "phone", "--nats-urls", `${deadLeaf},${nats.url}`,
+        "--public-url", url(), "--app-source", source.gitRepo, "--token-stdin", "--wait", "60"],
+      `${TOKEN}\n`,
+    );
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const busServer = nats.url.replace("nats://", "");
+    expect(run.stdout).toContain(`cell beta (app 0.1.0) is up: ${url()} (ok, bus ${busServer}, version 0.1.0)`);
+    expect(run.stdout).toContain(`tail -f ${logFile}`);
+
+    const h = await health();
+    expect(h).toMatchObject({ cell_id: "beta", device: "phone", role: "cell", status: "ok" });
+    expect(h.bus).toEqual({ connected: true, server: busServer });
+
+    // What it asked of Termux: packages, a wake lock, termux-services started; nothing else yet.
+    expect(termux.calls()).toEqual(expect.arrayContaining(["pkg install -y nodejs-lts git termux-services curl", "termux-wake-lock", "service-daemon start"]));
+    expect(termux.calls().filter((c) => /^sv(-enable|-disable)? /.test(c))).toEqual([]); // runsvdir starts a new service
+
+    // The app itself, with production dependencies only.
+    expect(existsSync(join(aiosHome, "app", "node_modules", "fastify"))).toBe(true);
+    expect(existsSync(join(aiosHome, "app", "node_modules", "vitest"))).toBe(false);
+    expect(existsSync(join(aiosHome, "app", "node_modules", "@pulumi"))).toBe(false);
+
+    // The token: in a file only this user can read, and nowhere else (argv, logs, config).
+    const tokenFile = join(aiosHome, "token");
+    expect(readFileSync(tokenFile, "utf8").trim()).toBe(TOKEN);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_TOKEN_FILE=${tokenFile}`);
+    const leaks = execFileSync("grep", ["-rlF", "--exclude-dir=node_modules", TOKEN, termux.root], { encoding: "utf8" }).trim();
+    expect(leaks.split("\n")).toEqual([tokenFile]);
+
+    // The service: run and log/run as termux-services wants them, and a boot script.
+    const runScriptText = readFileSync(join(svdir, "run"), "utf8");
+    expect(runScriptText).toMatch(new RegExp(`^#!${termux.prefix}/bin/sh\n`));
+    expect(runScriptText).toContain(`exec '${termux.prefix}/bin/bash' '${aiosHome}/bin/run-cell.sh' 'beta'`);
+    expect(readFileSync(join(svdir, "log", "run"), "utf8")).toContain("svlogd");
+    const boot = join(termux.home, ".termux", "boot", "start-aios");
+    expect(readFileSync(boot, "utf8")).toMatch(/termux-wake-lock\n[^]*\. '.*\/etc\/profile\.d\/start-services\.sh'/);
+    expect(statSync(boot).mode & 0o100).toBe(0o100);
+    // The rendered scripts are shell-clean too.
+    if (hasTool("shellcheck")) execFileSync("shellcheck", ["-x", join(svdir, "run"), join(svdir, "log", "run"), boot]);
+
+    // Its output reaches the service's log directory, and the node that runs it is Termux's.
+    await waitFor("the cell's log", () => existsSync(logFile) && readFileSync(logFile, "utf8").includes("Server listening"));
+    const pid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe("src/main.ts");
+
+    // Another cell on the same bus sees beta up, with the public URL it was given.
+    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url });
+    await waitFor("alpha to see beta", async () => {
+      const peers = (await api("GET", `${alpha!.url}/peers`)).json.peers as { cell_id: string; status: string; url: string; device: string }[];
+      return peers.find((p) => p.cell_id === "beta" && p.status === "up" && p.url === url() && p.device === "phone");
+    });
+  }, 90_000);
+
+  it("run again, upgrades in place from a tarball, keeping the cell's data and settings", async () => {
+    // Give the cell state of its own: its level, saved in its data directory; and a file of ours.
+    const evolved = await api("POST", `${url()}/consciousness/evolve`, {}, { authorization: `Bearer ${TOKEN}` });
+    expect(evolved.status).toBe(200);
+    const level = evolved.json.consciousness_level as number;
+    expect(level).toBeGreaterThan(0);
+    const dataDir = join(aiosHome, "cells", "beta", "data");
+    writeFileSync(join(dataDir, "keep-me"), "mine");
+    const oldPid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
+
+    // No token, bus or device given: the saved ones are kept.
+    const run = await bootstrap(["--app-source", source.tarball, "--port", String(port), "--wait", "60"]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toContain("restarting aios-beta with the new app");
+    expect(termux.calls()).toEqual(expect.arrayContaining(["sv-enable aios-beta", "sv restart aios-beta"]));
+
+    const newPid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
+    expect(newPid).not.toBe(oldPid);
+    expect(runsvdir.starts("aios-beta")).toBe(2);
+    const h = await health();
+    expect(h).toMatchObject({ cell_id: "beta", device: "phone", status: "ok", consciousness_level: level });
+    expect(readFileSync(join(dataDir, "keep-me"), "utf8")).toBe("mine");
+    expect(readFileSync(join(aiosHome, "token"), "utf8").trim()).toBe(TOKEN);
+    expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_APP_SOURCE=${source.tarball}`);
+  }, 90_000);
+
+  it("rejects a bad argument on an installed phone without touching the install", async () => {
+    const skipLive = (rel: string) => /var\/log|cells\/beta\/data|supervise/.test(rel);
+    const before = snapshot(termux.root, skipLive);
+    const callsBefore = termux.calls().length;
+    const run = await bootstrap(["--port", "eighty"]);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toMatch(/--port: expected a port/);
+    expect(snapshot(termux.root, skipLive)).toEqual(before);
+    expect(termux.calls().length).toBe(callsBefore);
+    expect((await health()).status).toBe("ok");
+  });
+
+  it("status.sh shows the service, its health and its log; uninstall.sh removes it and keeps the data", async () => {
+    const bin = join(aiosHome, "bin");
+    const status = await runScript(join(bin, "status.sh"), [], termux.env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/cell beta\n {2}service: run: aios-beta: \(pid \d+\)/);
+    expect(status.stdout).toContain("health:  ok");
+    expect(status.stdout).toContain(`bus:     connected to ${nats.url.replace("nats://", "")}`);
+    expect(status.stdout).toContain(`logs:    ${logFile}`);
+
+    const un = await runScript(join(bin, "uninstall.sh"), [], termux.env);
+    expect(un.code, un.stderr).toBe(0);
+    expect(termux.calls()).toEqual(expect.arrayContaining(["sv-disable aios-beta", "termux-wake-unlock"]));
+    expect(existsSync(svdir)).toBe(false);
+    expect(existsSync(join(termux.home, ".termux", "boot", "start-aios"))).toBe(false);
+    await waitFor("the cell to stop", async () => {
+      try {
+        await fetch(`${url()}/health`);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(readFileSync(join(aiosHome, "cells", "beta", "data", "keep-me"), "utf8")).toBe("mine");
+    expect(existsSync(logFile)).toBe(true);
+
+    const after = await runScript(join(bin, "status.sh"), [], termux.env);
+    expect(after.stdout).toContain("no AIOS cell service is installed");
+  });
+});
