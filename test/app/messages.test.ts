@@ -105,8 +105,12 @@ describe.skipIf(!hasTool("nats-server"))("messages between cells", () => {
     // the queued message survives a SIGKILL of its sender too
     await alpha.kill("SIGKILL");
     alpha = await alpha.restart();
+    // restarted without a bus, alpha has no view of the network yet, and still accepts
+    const later = await send(alpha.url, "gamma", "accepted by a sender that never saw the bus");
+    expect(later.queued).toBe(true);
     await nats.start();
-    await waitInbox(gamma.url, [id], 20_000);
+    const got = await waitInbox(gamma.url, [id, later.id], 20_000);
+    expect(got.filter((m) => m.from === "alpha").slice(-2).map((m) => m.id)).toEqual([id, later.id]);
   });
 
   it("delivers a message stored before nats-server restarts to a receiver that was down meanwhile", async () => {

@@ -3,8 +3,9 @@
 import { api, startService, type ServiceHandle } from "./service.ts";
 import { waitFor } from "./ports.ts";
 
-/** Heartbeat every 200 ms, down after 1 s without one: presence tests finish in seconds. */
-export const FAST_PRESENCE = { AIOS_HEARTBEAT_MS: "200", AIOS_DOWN_AFTER_MS: "1000" };
+/** Heartbeat every 250 ms, down after 2 s without one: presence tests finish in seconds, and a
+ * busy test machine does not make a live cell look down. */
+export const FAST_PRESENCE = { AIOS_HEARTBEAT_MS: "250", AIOS_DOWN_AFTER_MS: "2000" };
 
 export function startCell(natsUrl: string, cellId: string, env: Record<string, string> = {}): Promise<ServiceHandle> {
   return startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: cellId, AIOS_NATS_URLS: natsUrl, ...FAST_PRESENCE, ...env });

@@ -26,6 +26,9 @@ export interface PeerView extends PresenceRecord {
 
 export class Presence {
   private readonly records = new Map<string, PresenceRecord>();
+  /** True once the bucket was read in full: from then on an id missing from the view is unknown.
+   * The view stays in memory across bus outages, so it stays true. */
+  loaded = false;
   private kv: KV | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopWatch: (() => void) | undefined;
@@ -49,7 +52,7 @@ export class Presence {
 
   private async watch(kv: KV): Promise<void> {
     this.stopWatch?.();
-    const iter = await kv.watch({ key: ">" });
+    const iter = await kv.watch({ key: ">", initializedFn: () => (this.loaded = true) });
     this.stopWatch = () => iter.stop();
     void (async () => {
       for await (const e of iter) {

@@ -178,7 +178,9 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
     },
     async (req, reply) => {
       const { to, body } = req.body;
-      if (to !== "*" && !app.presence.get(to)) {
+      // Before the view was ever read (started while the bus is down) no id can be called unknown:
+      // the message is accepted and waits, like any other, for the bus.
+      if (to !== "*" && app.presence.loaded && !app.presence.get(to)) {
         return reply.code(404).send({ statusCode: 404, error: "Not Found", message: `unknown cell "${to}"` });
       }
       const { id, queued } = await accept(to, body);
