@@ -28,7 +28,16 @@ describe.skipIf(!hasTool("nats-server"))("consciousness levels", () => {
   });
 
   it("starts at AIOS_LEVEL and evolves by the documented rule, in /health, /metrics and the peers' view", async () => {
-    expect(await level(alpha.url)).toBe(2);
+    expect((await api("GET", `${alpha.url}/health`)).json).toMatchObject({
+      cell_id: "alpha",
+      device: "desktop",
+      role: "cell",
+      status: "ok",
+      consciousness_level: 2,
+      peer_count: 1,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      uptime_seconds: expect.any(Number),
+    });
     expect(await metric(alpha.url, "aios_consciousness_level")).toBe(2);
 
     const first = await api("POST", `${alpha.url}/consciousness/evolve`, {});

@@ -28,10 +28,16 @@ describe.skipIf(!hasTool("nats-server"))("messages between cells", () => {
   });
 
   it("delivers a message to its receiver's inbox, with sender, body and time", async () => {
+    const [sentBefore, receivedBefore] = [
+      await metric(alpha.url, "aios_messages_sent_total"),
+      await metric(beta.url, "aios_messages_received_total"),
+    ];
     const { id, queued } = await send(alpha.url, "beta", { hello: "beta" });
     expect(queued).toBe(false);
     const got = (await waitInbox(beta.url, [id])).filter((m) => m.id === id);
     expect(got).toEqual([{ id, from: "alpha", to: "beta", body: { hello: "beta" }, sent_at: expect.any(String) }]);
+    expect(await metric(alpha.url, "aios_messages_sent_total")).toBe(sentBefore + 1);
+    expect(await metric(beta.url, "aios_messages_received_total")).toBe(receivedBefore + 1);
     expect((await inbox(gamma.url)).messages.map((m) => m.id)).not.toContain(id);
   });
 
