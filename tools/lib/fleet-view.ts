@@ -1,0 +1,115 @@
+// Where `npm run fleet` reads the network view from: the discovery service's GET /peers, or the
+// presence bucket on the bus directly (the same records cells heartbeat, see app/src/lib/presence.ts).
+import { connect, type KV } from "nats";
+import { z } from "zod";
+import { fetchFailure } from "./probe.ts";
+import { PRESENCE_BUCKET, type PresenceRecord } from "../../app/src/lib/presence.ts";
+
+export interface FleetCell {
+  cell_id: string;
+  role: string;
+  device: string;
+  url: string;
+  level: number;
+  up: boolean;
+  last_heartbeat: string;
+}
+
+const peersResponse = z.object({
+  peers: z.array(
+    z.object({
+      cell_id: z.string(),
+      role: z.string(),
+      device: z.string(),
+      url: z.string(),
+      consciousness_level: z.number(),
+      last_heartbeat: z.string(),
+      status: z.enum(["up", "down"]),
+    }),
+  ),
+});
+
+export async function fromDiscovery(baseUrl: string, timeoutMs: number): Promise<FleetCell[]> {
+  const url = `${baseUrl.replace(/\/+$/, "")}/peers`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new Error(`cannot reach the discovery service at ${url}: ${fetchFailure(err, timeoutMs)}`, { cause: err });
+  }
+  if (!res.ok) throw new Error(`the discovery service at ${url} answered HTTP ${res.status}`);
+  const parsed = peersResponse.safeParse(await res.json().catch(() => undefined));
+  if (!parsed.success) throw new Error(`${url} did not answer with the network view (is it a discovery service?)`);
+  return parsed.data.peers.map((p) => ({
+    cell_id: p.cell_id,
+    role: p.role,
+    device: p.device,
+    url: p.url,
+    level: p.consciousness_level,
+    up: p.status === "up",
+    last_heartbeat: p.last_heartbeat,
+  }));
+}
+
+/**
+ * The latest record of every key: a watcher replays the last value per key, then reports it has
+ * caught up. (kv.keys() can end early while cells heartbeat into the bucket.)
+ */
+async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
+  const latest = new Map<string, PresenceRecord>();
+  let caughtUp = false;
+  let iter: Awaited<ReturnType<KV["watch"]>> | undefined = undefined;
+  const finish = () => {
+    caughtUp = true;
+    iter?.stop();
+  };
+  iter = await kv.watch({ key: ">", initializedFn: finish });
+  if (caughtUp) iter.stop();
+  const deadline = setTimeout(() => iter.stop(), timeoutMs);
+  for await (const e of iter) {
+    if (e.operation !== "PUT") latest.delete(e.key);
+    else {
+      try {
+        latest.set(e.key, e.json<PresenceRecord>());
+      } catch {
+        // a malformed record is skipped, as the app's own view does
+      }
+    }
+  }
+  clearTimeout(deadline);
+  return [...latest.values()];
+}
+
+/** Reads every record of the presence bucket once; a record is up like in the app: fresh and not stopped. */
+export async function fromBus(
+  servers: string[],
+  opts: { token: string | undefined; downAfterMs: number; timeoutMs: number },
+): Promise<FleetCell[]> {
+  let nc;
+  try {
+    nc = await connect({ servers, token: opts.token, timeout: opts.timeoutMs, reconnect: false, name: "aios-fleet-cli" });
+  } catch (err) {
+    throw new Error(`cannot reach the bus at ${servers.join(", ")}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    let kv;
+    try {
+      kv = await nc.jetstream({ timeout: opts.timeoutMs }).views.kv(PRESENCE_BUCKET, { bindOnly: true });
+    } catch (err) {
+      throw new Error(`no presence bucket "${PRESENCE_BUCKET}" on the bus at ${servers.join(", ")} (no cell has joined yet?): ${(err as Error).message}`, { cause: err });
+    }
+    const records = await snapshot(kv, opts.timeoutMs);
+    const now = Date.now();
+    return records.map((r) => ({
+      cell_id: r.cell_id,
+      role: r.role,
+      device: r.device,
+      url: r.url,
+      level: r.consciousness_level,
+      up: !r.stopped && now - Date.parse(r.heartbeat) <= opts.downAfterMs,
+      last_heartbeat: r.heartbeat,
+    }));
+  } finally {
+    await nc.close();
+  }
+}
