@@ -155,9 +155,10 @@ svdir="$prefix/var/service/$svc"
 logdir="$prefix/var/log/sv/$svc"
 cell_dir="$aios_home/cells/$cell"
 
-say "installing packages: nodejs-lts git termux-services curl"
-pkg install -y nodejs-lts git termux-services curl
-command -v node >/dev/null || die "node is not on PATH after pkg install"
+# nodejs-lts no longer bundles npm (since 24.13.0-1): npm is its own package.
+say "installing packages: nodejs-lts npm git termux-services curl"
+pkg install -y nodejs-lts npm git termux-services curl
+for tool in node npm; do command -v "$tool" >/dev/null || die "$tool is not on PATH after pkg install"; done
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)' ||
   die "Node $(node --version) is older than 22.18, which the app needs: run pkg upgrade"
 

@@ -3,7 +3,7 @@
 # The termux-services run script execs this too. The port defaults to the one bootstrap.sh saved
 # for that cell; the cell's data lives in ~/aios/cells/<name>/data.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { echo "usage: run-cell.sh <name> [port]   e.g. run-cell.sh beta 8001" >&2; }

@@ -2,7 +2,7 @@
 # Shows every AIOS cell on this phone: its termux-services state, its /health, and its log file.
 # Exits 1 when a cell does not answer /health.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [ $# -gt 0 ]; then
   echo "usage: status.sh" >&2

@@ -2,7 +2,7 @@
 # Stops and removes AIOS cell services. Keeps the app, the token and each cell's data unless
 # --purge is given.  uninstall.sh [--cell NAME] [--purge]
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
@@ -61,7 +61,7 @@ if [ -z "$(aios_cells)" ]; then
   termux-wake-unlock || true
   echo "aios: no AIOS cell is left: removed the boot script and released the wake lock"
   if [ "$purge" = 1 ] && [ -z "$only" ]; then
-    rm -rf "${AIOS_HOME:?}"
-    echo "aios: deleted $AIOS_HOME"
+    rm -rf "${AIOS_HOME:?}" "${AIOS_TERMUX_PREFIX:?}"/var/log/sv/aios-*
+    echo "aios: deleted $AIOS_HOME and the cells' logs"
   fi
 fi

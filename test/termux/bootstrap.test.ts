@@ -3,7 +3,7 @@
 // is really fetched from the working tree (a git repository, then a tarball), its production
 // dependencies really installed with npm, and its service run script really run, as runit
 // would (runsv.ts), against a real nats-server.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,7 +116,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(h.bus).toEqual({ connected: true, server: busServer });
 
     // What it asked of Termux: packages, a wake lock, termux-services started; nothing else yet.
-    expect(termux.calls()).toEqual(expect.arrayContaining(["pkg install -y nodejs-lts git termux-services curl", "termux-wake-lock", "service-daemon start"]));
+    expect(termux.calls()).toEqual(expect.arrayContaining(["pkg install -y nodejs-lts npm git termux-services curl", "termux-wake-lock", "service-daemon start"]));
     expect(termux.calls().filter((c) => /^sv(-enable|-disable)? /.test(c))).toEqual([]); // runsvdir starts a new service
 
     // The app itself, with production dependencies only.
@@ -221,5 +221,28 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
 
     const after = await runScript(join(bin, "status.sh"), [], termux.env);
     expect(after.stdout).toContain("no AIOS cell service is installed");
+  });
+
+  it("run-cell.sh runs a cell by hand in the foreground; uninstall.sh --purge deletes everything", async () => {
+    const bin = join(aiosHome, "bin");
+    const usage = await runScript(join(bin, "run-cell.sh"), ["gamma"], termux.env);
+    expect(usage.code).toBe(64);
+    expect(usage.stderr).toMatch(/cell gamma has no saved port[^]*usage: run-cell\.sh <name> \[port\]/);
+
+    const gammaPort = await freePort();
+    const gamma = spawn("bash", [join(bin, "run-cell.sh"), "gamma", String(gammaPort)], { env: termux.env, stdio: "ignore" });
+    try {
+      const h = await waitFor("gamma's /health", async () => (await api("GET", `http://127.0.0.1:${gammaPort}/health`)).json);
+      expect(h).toMatchObject({ cell_id: "gamma", device: "phone", role: "cell" });
+      expect(existsSync(join(aiosHome, "cells", "gamma", "data"))).toBe(true);
+    } finally {
+      gamma.kill("SIGTERM");
+      await new Promise((r) => gamma.once("exit", r));
+    }
+
+    const purge = await runScript(join(bin, "uninstall.sh"), ["--purge"], termux.env);
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(existsSync(aiosHome)).toBe(false);
+    expect(existsSync(logFile)).toBe(false);
   });
 });
