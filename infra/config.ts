@@ -22,16 +22,29 @@ const mb = z.number({ error: "expected megabytes" }).int("expected whole megabyt
 const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", ...ORGANELLE_ROLES]);
 const cellId = id.refine((v) => !reserved.has(v), { message: "this name is taken by a service of the stack" });
 
+/** Extra plain settings for an app container (AIOS_* variables); secrets never go here. */
+const extraEnv = z
+  .record(
+    z
+      .string()
+      .regex(/^AIOS_[A-Z0-9_]+$/, "expected an AIOS_* variable name")
+      .refine((k) => !/(TOKEN|KEY|PASSWORD|SECRET)/.test(k), { message: "secrets cannot be plain settings" }),
+    z.string(),
+  )
+  .optional();
+
 const cell = z.strictObject({
   id: cellId,
   port,
   level: z.number({ error: "expected a number from 0 to 10" }).min(0).max(10).optional(),
   memoryMb: mb.optional(),
+  env: extraEnv,
 });
 const organelle = z.strictObject({
   role: z.enum(ORGANELLE_ROLES, { error: `expected one of ${ORGANELLE_ROLES.join(", ")}` }),
   port: port.optional(),
   memoryMb: mb.max(ORGANELLE_MAX_MB, `an organelle may use at most ${ORGANELLE_MAX_MB} MB`).optional(),
+  env: extraEnv,
 });
 
 const remoteDevice = z.strictObject({

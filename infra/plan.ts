@@ -35,6 +35,8 @@ export interface ServiceSpec {
   /** Where its data volume is mounted, if it keeps data. */
   dataPath?: string;
   level?: number;
+  /** Extra plain AIOS_* settings from the config. */
+  env?: Record<string, string>;
 }
 
 export interface ScrapeTarget {
@@ -77,10 +79,16 @@ export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
     override ?? (cfg.memoryMb as Partial<Record<string, number>>)[kind] ?? DEFAULT_MEMORY_MB[kind];
   const out: ServiceSpec[] = [];
   for (const c of cfg.cells) {
-    out.push({ ...app(c.id, "cell", "cell", c.port, mem("cell", c.memoryMb)), ...(c.level !== undefined ? { level: c.level } : {}) });
+    out.push({
+      ...app(c.id, "cell", "cell", c.port, mem("cell", c.memoryMb)),
+      ...(c.level !== undefined ? { level: c.level } : {}),
+      ...(c.env ? { env: c.env } : {}),
+    });
   }
   if (cfg.discovery) out.push(app("discovery", "discovery", "discovery", cfg.discovery.port, mem("discovery", cfg.discovery.memoryMb)));
-  for (const o of cfg.organelles) out.push(app(o.role, "organelle", o.role, organellePort(o), mem("organelle", o.memoryMb)));
+  for (const o of cfg.organelles) {
+    out.push({ ...app(o.role, "organelle", o.role, organellePort(o), mem("organelle", o.memoryMb)), ...(o.env ? { env: o.env } : {}) });
+  }
 
   const metricsPorts = cfg.publishMetrics;
   out.push({

@@ -3,7 +3,7 @@
 import { stringify } from "yaml";
 
 export const GRAFANA_PROVISIONING = "/etc/grafana/provisioning";
-export const GRAFANA_DASHBOARDS = "/var/lib/grafana/dashboards";
+export const GRAFANA_DASHBOARDS = "/etc/grafana/dashboards";
 export const DATASOURCE_UID = "aios-prometheus";
 
 export function renderGrafanaDatasource(opts: { prometheusUrl: string }): string {

@@ -1,0 +1,62 @@
+// The device's NATS server (JetStream on a volume; hub, or leaf of the hub) and its Prometheus
+// exporter. The token and leaf credentials sit in an included file uploaded as a secret.
+import type * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
+import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsRole } from "../render/nats.ts";
+import { dataVolume, serviceContainer, wgetProbe } from "./container.ts";
+import { pulled } from "./images.ts";
+
+export interface BusArgs {
+  server: ServiceSpec;
+  exporter: ServiceSpec;
+  device: string;
+  role: NatsRole;
+  busToken: pulumi.Output<string>;
+}
+
+const CONF_DIR = "/etc/nats";
+
+export class Bus extends pulumi.ComponentResource {
+  readonly server: docker.Container;
+  readonly exporter: docker.Container;
+
+  constructor(name: string, args: BusArgs, opts: pulumi.ComponentResourceOptions) {
+    super("aios:infra:Bus", name, {}, opts);
+    const o = { parent: this };
+    const conf = renderNatsConfig({
+      serverName: args.device,
+      storeDir: args.server.dataPath ?? "/data",
+      domain: args.role.mode === "hub" ? "hub" : args.device,
+    });
+    this.server = serviceContainer(
+      {
+        spec: args.server,
+        image: pulled("nats", o),
+        command: ["nats-server", "-c", `${CONF_DIR}/nats.conf`],
+        healthTest: wgetProbe(NATS_MONITOR_PORT, "/healthz"),
+        volume: dataVolume(args.server.name, o),
+        uploads: [
+          { file: `${CONF_DIR}/nats.conf`, content: conf },
+          {
+            file: `${CONF_DIR}/${NATS_SECRETS_FILE}`,
+            content: pulumi.secret(args.busToken.apply((t) => renderNatsSecrets(args.role, t))),
+            permissions: "0600",
+          },
+        ],
+      },
+      o,
+    );
+    this.exporter = serviceContainer(
+      {
+        spec: args.exporter,
+        image: pulled("nats-exporter", o),
+        command: ["-port", String(args.exporter.port), "-varz", "-connz", "-jsz=all", "-leafz", `http://${args.server.name}:${NATS_MONITOR_PORT}`],
+        // The exporter image is FROM scratch (no shell, no wget): the probe runs its own binary.
+        healthTest: ["/prometheus-nats-exporter", "-version"],
+      },
+      { ...o, dependsOn: [this.server] },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,169 @@
+// One device: everything its config says it runs, on the Docker daemon the given provider talks
+// to. The desktop and laptop stacks pass a local or ssh:// provider; a droplet is one more
+// place to run the same composition (its stack passes the droplet's provider).
+import type * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { DeviceConfigBase } from "../config.ts";
+import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
+import { renderTermuxBootstrap } from "../render/bootstrap.ts";
+import { AppImage } from "./app-image.ts";
+import { Bus } from "./bus.ts";
+import { Ingress } from "./ingress.ts";
+import { Cell, Discovery, Organelle, type MemberCredentials } from "./member.ts";
+import { Networks } from "./networks.ts";
+import { Observability } from "./observability.ts";
+import { LocalCa } from "./tls.ts";
+import { Vault } from "./vault.ts";
+
+export interface DeviceArgs {
+  cfg: DeviceConfigBase;
+  provider: docker.Provider;
+  /** The address other devices and phones dial for this device (its LAN address, or a droplet's IP). */
+  publicHost: pulumi.Input<string>;
+}
+
+export interface DeviceOutputs {
+  endpoints: Record<string, string>;
+  caCertificate: pulumi.Output<string>;
+  busUrl: pulumi.Output<string>;
+  grafanaUrl?: string;
+  termuxBootstrap?: pulumi.Output<string>;
+  vaultUnsealKey?: pulumi.Output<string>;
+  vaultRootToken?: pulumi.Output<string>;
+  dashboardPassword: pulumi.Output<string>;
+  grafanaAdminPassword?: pulumi.Output<string>;
+}
+
+export class Device extends pulumi.ComponentResource {
+  readonly services: ServiceSpec[];
+  readonly containers: Record<string, docker.Container> = {};
+  readonly outputs: DeviceOutputs;
+
+  constructor(name: string, args: DeviceArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("aios:infra:Device", name, {}, opts);
+    const { cfg } = args;
+    const apiToken = pulumi.secret(cfg.apiToken);
+    const busToken = pulumi.secret(cfg.busToken);
+    const services = planServices(cfg);
+    this.services = services;
+    const spec = (n: string) => services.find((s) => s.name === n);
+    const must = (n: string) => {
+      const s = spec(n);
+      if (!s) throw new Error(`device plan has no ${n}`);
+      return s;
+    };
+
+    const networks = new Networks("networks", { meshSubnet: cfg.networks.meshSubnet }, { parent: this, provider: args.provider });
+    // Every container waits for the networks it joins.
+    const o: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions = {
+      parent: this,
+      provider: args.provider,
+      dependsOn: Object.values(networks.networks),
+    };
+    const ca = new LocalCa("tls", { domain: cfg.domain }, { parent: this });
+
+    const bus = new Bus(
+      "bus",
+      {
+        server: must("nats"),
+        exporter: must("nats-exporter"),
+        device: cfg.device,
+        role: cfg.bus.mode === "hub" || !cfg.bus.hub ? { mode: "hub" } : { mode: "leaf", hubHost: cfg.bus.hub.host, hubLeafPort: cfg.bus.hub.leafPort },
+        busToken,
+      },
+      o,
+    );
+    this.containers.nats = bus.server;
+    this.containers["nats-exporter"] = bus.exporter;
+
+    const members = services.filter((s) => s.role);
+    const vaultSpec = spec("vault");
+    const vault = vaultSpec
+      ? new Vault("vault", { spec: vaultSpec, members: members.map((m) => m.name), apiToken, busToken, dockerHost: cfg.docker.host }, o)
+      : undefined;
+    if (vault) this.containers.vault = vault.container;
+
+    const image = new AppImage("app-image", { name: cfg.image.name, nodeImage: cfg.image.nodeImage }, { parent: this, provider: args.provider });
+    const publicHost = pulumi.output(args.publicHost);
+    for (const m of members) {
+      const credentials: MemberCredentials = vault
+        ? {
+            kind: "vault",
+            vaultAddr: vault.address,
+            roleId: vault.init.apply((r) => r.approles[m.name]!.roleId),
+            secretId: vault.init.apply((r) => r.approles[m.name]!.secretId),
+          }
+        : { kind: "files", apiToken, busToken };
+      const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
+      const member = new Kind(
+        m.name,
+        { spec: m, image: image.ref, device: cfg.device, publicHost, natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, credentials },
+        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
+      );
+      this.containers[m.name] = member.container;
+    }
+
+    const ingress = new Ingress(
+      "ingress",
+      {
+        spec: must("traefik"),
+        domain: cfg.domain,
+        httpsPort: cfg.ingress.httpsPort,
+        services,
+        cellBackends: cellBackends(cfg),
+        dashboardUser: cfg.ingress.dashboardUser,
+        ca,
+      },
+      o,
+    );
+    this.containers.traefik = ingress.container;
+
+    const prometheus = spec("prometheus");
+    let grafanaAdminPassword: pulumi.Output<string> | undefined;
+    if (prometheus) {
+      const obs = new Observability("observability", { cfg, prometheus, alertmanager: spec("alertmanager"), grafana: spec("grafana") }, o);
+      Object.assign(this.containers, obs.containers);
+      grafanaAdminPassword = obs.grafanaAdminPassword;
+    }
+
+    this.outputs = {
+      endpoints: endpoints(cfg),
+      caCertificate: ca.caCertPem,
+      busUrl: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`,
+      ...(spec("grafana") ? { grafanaUrl: serviceUrl(cfg, "grafana") } : {}),
+      ...(cfg.phone ? { termuxBootstrap: termuxBootstrap(cfg, publicHost, apiToken, busToken) } : {}),
+      ...(vault
+        ? { vaultUnsealKey: vault.init.apply((r) => r.unsealKey), vaultRootToken: vault.init.apply((r) => r.rootToken) }
+        : {}),
+      dashboardPassword: ingress.dashboardPassword,
+      ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
+    };
+    this.registerOutputs({ endpoints: this.outputs.endpoints });
+  }
+}
+
+/** The phone joins this device's bus first and the hub second (just this one when it is the hub). */
+function termuxBootstrap(
+  cfg: DeviceConfigBase,
+  publicHost: pulumi.Output<string>,
+  apiToken: pulumi.Output<string>,
+  busToken: pulumi.Output<string>,
+): pulumi.Output<string> | undefined {
+  const phone = cfg.phone;
+  if (!phone) return undefined;
+  const hub = cfg.bus.hub;
+  return pulumi.secret(
+    pulumi.all([publicHost, apiToken, busToken]).apply(([host, api, bus]) =>
+      renderTermuxBootstrap({
+        cell: phone.cell,
+        port: phone.port,
+        device: phone.device,
+        natsServers: [`${host}:${cfg.bus.clientPort}`, ...(hub ? [`${hub.host}:${hub.clientPort}`] : [])],
+        appSource: phone.appSource,
+        bootstrapUrl: phone.bootstrapUrl,
+        apiToken: api,
+        busToken: bus,
+      }),
+    ),
+  );
+}

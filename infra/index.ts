@@ -1,0 +1,18 @@
+// The Pulumi program: parse this stack's config once, build the device, export what users rely
+// on. Secrets (termuxBootstrap, generated passwords, Vault keys) are Pulumi secrets:
+// `pulumi stack output --show-secrets <name>` reveals one.
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "./config.ts";
+import { buildDeviceStack } from "./stack.ts";
+
+const out = buildDeviceStack(parseConfig(pulumi.runtime.allConfig())).outputs;
+
+export const endpoints = out.endpoints;
+export const caCertificate = out.caCertificate;
+export const busUrl = out.busUrl;
+export const grafanaUrl = out.grafanaUrl;
+export const termuxBootstrap = out.termuxBootstrap;
+export const dashboardPassword = out.dashboardPassword;
+export const grafanaAdminPassword = out.grafanaAdminPassword;
+export const vaultUnsealKey = out.vaultUnsealKey;
+export const vaultRootToken = out.vaultRootToken;

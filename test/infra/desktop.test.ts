@@ -1,0 +1,173 @@
+// The desktop stack (Pulumi.desktop.yaml, its real config) under Pulumi's mocks.
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import type { Device } from "../../infra/components/device.ts";
+import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
+import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import {
+  checkContainerBasics,
+  checkGrafanaMetrics,
+  checkOutputs,
+  checkPrometheusTargets,
+  checkTraefik,
+  containers,
+  hostPorts,
+  plainSecretPaths,
+  secretValues,
+  uploadsOf,
+  uploadText,
+} from "./device-checks.ts";
+import { resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
+import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
+
+let resources: Registered[];
+let device: Device;
+let secrets: string[];
+let cfg: DeviceConfig;
+
+beforeAll(async () => {
+  const run = await runStack("desktop");
+  resources = run.resources;
+  device = run.device;
+  secrets = secretValues(resources, run.secrets);
+  cfg = parseConfig(loadStackConfig("desktop"));
+});
+
+const byType = (type: string) => resources.filter((r) => r.type === type).map((r) => r.name).sort();
+
+describe("desktop stack under mocks", () => {
+  it("deploys the desktop inventory", () => {
+    expect(containers(resources).map((c) => c.name).sort()).toEqual(
+      ["alertmanager", "discovery", "father", "grafana", "nats", "nats-exporter", "nous", "prometheus", "traefik", "vault"].sort(),
+    );
+    expect(byType("docker:index/network:Network")).toEqual(["ingress", "mesh", "observability"]);
+    expect(byType("aios:infra:Cell")).toEqual(["father", "nous"]);
+    expect(byType("aios:infra:Discovery")).toEqual(["discovery"]);
+    expect(byType("aios:infra:Organelle")).toEqual([]);
+    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability"]) {
+      expect(byType(`aios:infra:${t}`).length, t).toBe(1);
+    }
+    expect(byType("command:local:Command")).toEqual(["vault-init"]);
+    const mesh = resources.find((r) => r.name === "mesh")!;
+    expect(unwrap(mesh.inputs.ipamConfigs)).toEqual([{ subnet: "172.28.0.0/16" }]);
+  });
+
+  it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes, the device's provider", () => {
+    checkContainerBasics(resources);
+  });
+
+  it("containers join only the networks they need", () => {
+    const nets = (name: string) =>
+      (unwrap(containers(resources).find((c) => c.name === name)!.inputs.networksAdvanced) as { name: string }[]).map((n) => n.name).sort();
+    expect(nets("father")).toEqual(["aios-dendritic-mesh", "aios-ingress", "aios-observability"]);
+    expect(nets("nats")).toEqual(["aios-dendritic-mesh", "aios-observability"]);
+    expect(nets("nats-exporter")).toEqual(["aios-observability"]);
+    expect(nets("vault")).toEqual(["aios-dendritic-mesh", "aios-ingress"]);
+    expect(nets("grafana")).toEqual(["aios-ingress", "aios-observability"]);
+  });
+
+  it("keeps data on named volumes: cells, discovery, NATS, Vault, Prometheus, Alertmanager, Grafana", () => {
+    for (const name of ["father", "nous", "discovery", "nats", "vault", "prometheus", "alertmanager", "grafana"]) {
+      const c = containers(resources).find((r) => r.name === name)!;
+      expect((unwrap(c.inputs.volumes) as unknown[]).length, name).toBe(1);
+    }
+  });
+
+  it("no two containers publish the same host port", () => {
+    const ports = hostPorts(resources);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports.sort((a, b) => a - b)).toEqual([80, 443, 4222, 7422, 8000, 8001, 8002]);
+  });
+
+  it("app containers run the image built from app/, pinned to its digest", () => {
+    const image = resources.find((r) => r.type === "docker:index/image:Image")!;
+    expect(unwrap(image.inputs.build)).toMatchObject({ context: expect.stringMatching(/\/app$/), dockerfile: expect.stringMatching(/\/app\/Dockerfile$/) });
+    for (const name of ["father", "nous", "discovery"]) {
+      expect(containers(resources).find((c) => c.name === name)!.inputs.image).toBe(`sha256:${"a".repeat(64)}`);
+    }
+  });
+
+  it("every Traefik router points at a service that exists, every backend at a deployed container or a remote cell", () => {
+    checkTraefik(resources, cfg);
+  });
+
+  it("every Prometheus target is a deployed container or a configured remote device", () => {
+    checkPrometheusTargets(resources, cfg);
+  });
+
+  it("every metric a Grafana panel queries is one the app exports", async () => {
+    await checkGrafanaMetrics(resources);
+  });
+
+  it("no container env and no resource input holds a secret in plain text", () => {
+    for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
+    for (const c of containers(resources)) {
+      for (const e of unwrap(c.inputs.envs) as string[]) for (const s of secrets) expect(e, c.name).not.toContain(s);
+    }
+  });
+
+  it("no output holds a secret in plain text; the secret ones are Pulumi secrets", async () => {
+    await checkOutputs({ ...device.outputs }, secrets);
+    for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword"] as const) {
+      expect(await pulumi.isSecret(device.outputs[k]!), k).toBe(true);
+    }
+  });
+
+  it("cells get their credentials from Vault: an AppRole login step writes token files on a private tmpfs", () => {
+    const father = containers(resources).find((c) => c.name === "father")!;
+    const i = unwrap(father.inputs) as { command: string[]; tmpfs: Record<string, string>; envs: string[] };
+    expect(i.command).toEqual(["sh", "-c", "node /opt/aios/vault-login.mjs && exec node src/main.ts"]);
+    expect(Object.keys(i.tmpfs)).toEqual(["/run/aios"]);
+    expect(i.envs).toContain("AIOS_TOKEN_FILE=/run/aios/token");
+    expect(i.envs).toContain("AIOS_NATS_TOKEN_FILE=/run/aios/nats-token");
+    const files = uploadsOf(father).map((u) => u.file);
+    expect(files).toEqual(["/run/secrets/vault-role-id", "/run/secrets/vault-secret-id", "/opt/aios/vault-login.mjs"]);
+    expect(uploadText(resources, "father", "/run/secrets/vault-secret-id")).toBe("secret-id-father");
+    const init = resources.find((r) => r.name === "vault-init")!;
+    expect(init.inputs.logging).toBe("none");
+    expect(unwrap(init.inputs.environment)).toMatchObject({ API_TOKEN: TEST_SECRETS["aios:apiToken"], BUS_TOKEN: TEST_SECRETS["aios:busToken"] });
+  });
+
+  it("Vault runs in server mode from its config file, not dev mode", () => {
+    const vault = containers(resources).find((c) => c.name === "vault")!;
+    expect(unwrap(vault.inputs.command)).toEqual(["server"]);
+    expect(JSON.parse(uploadText(resources, "vault", "/vault/config/vault.json")).storage).toEqual({ file: { path: "/vault/file" } });
+  });
+
+  it("NATS is the hub: JetStream on its volume, leaf-node listener, token auth in the secret include", () => {
+    const secretsConf = uploadText(resources, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+    expect(secretsConf).toContain("leafnodes {");
+    expect(secretsConf).toContain('listen: "0.0.0.0:7422"');
+    expect(uploadText(resources, "nats", "/etc/nats/nats.conf")).toContain('domain: "hub"');
+  });
+
+  it("outputs: endpoints per service, CA certificate, bus URL, Grafana URL, the phone's command", async () => {
+    const o = device.outputs;
+    expect(o.endpoints).toEqual({
+      father: "https://father.aios.lan",
+      nous: "https://nous.aios.lan",
+      discovery: "https://discovery.aios.lan",
+      traefik: "https://traefik.aios.lan",
+      vault: "https://vault.aios.lan",
+      prometheus: "https://prometheus.aios.lan",
+      alertmanager: "https://alertmanager.aios.lan",
+      grafana: "https://grafana.aios.lan",
+      cells: "https://cells.aios.lan",
+    });
+    expect(await resolve(o.caCertificate)).toBe("-----BEGIN CERTIFICATE----- ca");
+    expect(await resolve(o.busUrl)).toBe("nats://192.168.1.10:4222");
+    expect(o.grafanaUrl).toBe("https://grafana.aios.lan");
+    const cmd = await resolve(o.termuxBootstrap!);
+    expect(cmd).toContain("--cell 'beta' --port 8000 --device 'phone'");
+    expect(cmd).toContain(`@192.168.1.10:4222'`);
+    expect(cmd).toContain("--token-stdin");
+  });
+
+  it("Grafana is provisioned with the Prometheus datasource and its admin password as a file", () => {
+    const ds = parse(uploadText(resources, "grafana", "/etc/grafana/provisioning/datasources/aios.yml")) as { datasources: { url: string }[] };
+    expect(ds.datasources[0]!.url).toBe("http://prometheus:9090");
+    const env = unwrap(containers(resources).find((c) => c.name === "grafana")!.inputs.envs) as string[];
+    expect(env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password");
+  });
+});

@@ -1,0 +1,165 @@
+// What a user relies on in any device stack, checked on the resources the program registered
+// under mocks. Shared by the desktop and laptop suites.
+import { expect } from "vitest";
+import { parse } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import type { DeviceConfig } from "../../infra/config.ts";
+import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
+import { appSeriesNames, metricNames } from "../render/promql.ts";
+import { checkTraefikDynamic } from "../render/traefik-schema.ts";
+import { isSecretEnvelope, resolve, unwrap, type Registered } from "./mock-stack.ts";
+
+export interface Upload {
+  file: string;
+  content: string;
+}
+
+export const CONTAINER = "docker:index/container:Container";
+
+export function containers(resources: Registered[]): Registered[] {
+  return resources.filter((r) => r.type === CONTAINER);
+}
+
+export function uploadsOf(c: Registered): Upload[] {
+  return (unwrap(c.inputs.uploads) as Upload[] | undefined) ?? [];
+}
+
+export function uploadText(resources: Registered[], container: string, file: string): string {
+  const c = containers(resources).find((r) => r.name === container);
+  const u = c && uploadsOf(c).find((x) => x.file === file);
+  if (!u) throw new Error(`${container} has no upload ${file}`);
+  return u.content;
+}
+
+export function checkContainerBasics(resources: Registered[]): void {
+  const networkNames = new Set(resources.filter((r) => r.type === "docker:index/network:Network").map((r) => r.inputs.name));
+  const volumeNames = new Set(resources.filter((r) => r.type === "docker:index/volume:Volume").map((r) => r.inputs.name));
+  for (const c of containers(resources)) {
+    const i = unwrap(c.inputs) as {
+      restart: string;
+      memory: number;
+      healthcheck: { tests: string[]; interval: string };
+      networksAdvanced: { name: string; aliases: string[] }[];
+      volumes: { volumeName: string; containerPath: string }[];
+    };
+    expect(i.restart, c.name).toBe("unless-stopped");
+    expect(i.healthcheck.interval, c.name).toBe("30s");
+    expect(i.healthcheck.tests[0], c.name).toBe("CMD");
+    expect(i.healthcheck.tests.length, c.name).toBeGreaterThan(1);
+    expect(i.memory, c.name).toBeGreaterThanOrEqual(16);
+    expect(i.networksAdvanced.length, c.name).toBeGreaterThan(0);
+    for (const n of i.networksAdvanced) {
+      expect(networkNames, `${c.name} joins ${n.name}`).toContain(n.name);
+      expect(n.aliases, c.name).toEqual([c.name]);
+    }
+    for (const v of i.volumes) expect(volumeNames, `${c.name} mounts ${v.volumeName}`).toContain(v.volumeName);
+    expect(c.provider, c.name).toMatch(/pulumi:providers:docker::docker::/);
+  }
+}
+
+export function hostPorts(resources: Registered[]): number[] {
+  return containers(resources).flatMap((c) => ((unwrap(c.inputs.ports) as { external: number }[]) ?? []).map((p) => p.external));
+}
+
+/** Every Traefik backend is a deployed container on its port, or a cell of a configured remote device. */
+export function checkTraefik(resources: Registered[], cfg: DeviceConfig): void {
+  const d = checkTraefikDynamic(uploadText(resources, "traefik", TRAEFIK_FILES.dynamic));
+  const deployed = deployedAddresses(resources);
+  const remote = new Set(cfg.remoteDevices.flatMap((r) => r.cells.map((c) => `${r.address}:${c.port}`)));
+  for (const [name, s] of Object.entries(d.http.services)) {
+    for (const srv of s.loadBalancer.servers) {
+      const host = new URL(srv.url).host;
+      expect(deployed.has(host) || remote.has(host), `service ${name} -> ${host}`).toBe(true);
+    }
+  }
+}
+
+/** alias:port for every HTTP port a deployed container serves: the app's AIOS_PORT, the images' documented ports. */
+function deployedAddresses(resources: Registered[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of containers(resources)) {
+    const i = unwrap(c.inputs) as { envs: string[] };
+    const ports = new Set<number>(KNOWN_PORTS[c.name] ?? []);
+    const envPort = i.envs.find((e) => e.startsWith("AIOS_PORT="));
+    if (envPort) ports.add(Number(envPort.split("=")[1]));
+    for (const p of ports) out.add(`${c.name}:${p}`);
+  }
+  return out;
+}
+
+/** Ports the third-party images listen on by their own config (rendered files, not env). */
+const KNOWN_PORTS: Record<string, number[]> = {
+  traefik: [8082],
+  "nats-exporter": [7777],
+  prometheus: [9090],
+  alertmanager: [9093],
+  grafana: [3000],
+  vault: [8200],
+};
+
+export function checkPrometheusTargets(resources: Registered[], cfg: DeviceConfig): void {
+  const yml = parse(uploadText(resources, "prometheus", "/etc/prometheus/prometheus.yml")) as {
+    scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: { device: string } }[] }[];
+  };
+  const deployed = deployedAddresses(resources);
+  const remotes = new Map(cfg.remoteDevices.map((d) => [d.address, d]));
+  let count = 0;
+  for (const job of yml.scrape_configs) {
+    for (const sc of job.static_configs) {
+      for (const t of sc.targets) {
+        count++;
+        const [host] = t.split(":");
+        const remote = remotes.get(host!);
+        if (remote) expect(sc.labels.device, t).toBe(remote.name);
+        else {
+          expect(deployed, `${job.job_name} target ${t}`).toContain(t);
+          expect(sc.labels.device).toBe(cfg.device);
+        }
+      }
+    }
+  }
+  expect(count).toBeGreaterThan(0);
+}
+
+export async function checkGrafanaMetrics(resources: Registered[]): Promise<void> {
+  const dashboard = JSON.parse(uploadText(resources, "grafana", "/etc/grafana/dashboards/aios-fleet.json")) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
+  const exported = await appSeriesNames();
+  for (const p of dashboard.panels) for (const t of p.targets) for (const n of metricNames(t.expr)) expect(exported, `${p.title}: ${n}`).toContain(n);
+}
+
+/** Paths of plain (not secret-wrapped) strings that contain one of the secrets. */
+export function plainSecretPaths(value: unknown, secrets: string[], path = ""): string[] {
+  if (isSecretEnvelope(value)) return [];
+  if (typeof value === "string") return secrets.some((s) => value.includes(s)) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainSecretPaths(v, secrets, `${path}[${i}]`));
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => plainSecretPaths(v, secrets, `${path}.${k}`));
+  }
+  return [];
+}
+
+/** Every secret-looking value any resource was given or the stack exports. */
+export function secretValues(resources: Registered[], base: string[]): string[] {
+  const out = [...base];
+  for (const r of resources) {
+    if (r.type === "random:index/randomPassword:RandomPassword") out.push(`generated-${r.name}-secret`);
+    if (r.type === "tls:index/privateKey:PrivateKey") out.push(`-----BEGIN PRIVATE KEY----- ${r.name}`);
+  }
+  out.push("secret-id-");
+  return out;
+}
+
+export async function checkOutputs(outputs: Record<string, unknown>, secrets: string[]): Promise<void> {
+  for (const [name, o] of Object.entries(outputs)) {
+    if (!pulumi.Output.isInstance(o)) {
+      expect(plainSecretPaths(o, secrets), name).toEqual([]);
+      continue;
+    }
+    const value = await resolve(o as pulumi.Output<unknown>);
+    const holdsSecret = plainSecretPaths(value, secrets).length > 0;
+    if (holdsSecret) expect(await pulumi.isSecret(o as pulumi.Output<unknown>), `output ${name} holds a secret`).toBe(true);
+  }
+}
+
