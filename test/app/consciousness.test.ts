@@ -16,8 +16,9 @@ describe.skipIf(!hasTool("nats-server"))("consciousness levels", () => {
   beforeAll(async () => {
     nats = await startNats();
     [alpha, beta] = await Promise.all([
-      startCell(nats.url, "alpha", { AIOS_LEVEL: "2" }),
-      startCell(nats.url, "beta", { AIOS_LEVEL: "6" }),
+      // a long down threshold: a busy machine must not drop beta from the view mid-test
+      startCell(nats.url, "alpha", { AIOS_LEVEL: "2", AIOS_DOWN_AFTER_MS: "60000" }),
+      startCell(nats.url, "beta", { AIOS_LEVEL: "6", AIOS_DOWN_AFTER_MS: "60000" }),
     ]);
     await waitPeer(alpha.url, "beta", "up");
     await waitPeer(beta.url, "alpha", "up");

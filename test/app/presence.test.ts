@@ -51,13 +51,15 @@ describe.skipIf(!hasTool("nats-server"))("presence, discovery and a missing bus"
       expect(seen).toMatchObject({ device: "phone", url: beta.url, consciousness_level: 4, transport: "bus" });
       expect(Date.parse(seen.last_heartbeat)).not.toBeNaN();
     }
-    expect(await metric(alpha.url, "aios_peers_up")).toBe(upBefore + 1);
-    expect((await api("GET", `${alpha.url}/health`)).json.peer_count).toBe(upBefore + 1);
+    await waitFor("aios_peers_up and /health to count beta", async () =>
+      (await metric(alpha.url, "aios_peers_up")) === upBefore + 1 &&
+      (await api("GET", `${alpha.url}/health`)).json.peer_count === upBefore + 1,
+    );
 
     // a SIGKILLed cell sends no goodbye: it shows down once its heartbeats stop
     await beta.kill("SIGKILL");
     await waitPeer(alpha.url, "beta", "down");
-    expect(await metric(alpha.url, "aios_peers_up")).toBe(upBefore);
+    await waitFor("aios_peers_up to drop beta", async () => (await metric(alpha.url, "aios_peers_up")) === upBefore);
     // nous waits a minute before calling silence "down", so it still shows beta up
     expect((await peers(nous.url)).find((p) => p.cell_id === "beta")?.status).toBe("up");
   });
