@@ -5,6 +5,8 @@
 // would (runsv.ts), against a real nats-server.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -156,7 +158,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     });
   }, 90_000);
 
-  it("run again, upgrades in place from a tarball, keeping the cell's data and settings", async () => {
+  it("run again, upgrades in place from a tarball URL, keeping the cell's data and settings", async () => {
     // Give the cell state of its own: its level, saved in its data directory; and a file of ours.
     const evolved = await api("POST", `${url()}/consciousness/evolve`, {}, { authorization: `Bearer ${TOKEN}` });
     expect(evolved.status).toBe(200);
@@ -166,8 +168,16 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     writeFileSync(join(dataDir, "keep-me"), "mine");
     const oldPid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
 
+    // The release tarball, served over HTTP on 127.0.0.1.
+    const server = createServer((req, res) => {
+      if (req.url !== "/releases/aios-fleet.tar.gz") return void res.writeHead(404).end();
+      res.writeHead(200, { "content-type": "application/gzip" }).end(readFileSync(source.tarball));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const tarballUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/releases/aios-fleet.tar.gz`;
+
     // No token, bus or device given: the saved ones are kept.
-    const run = await bootstrap(["--app-source", source.tarball, "--port", String(port), "--wait", "60"]);
+    const run = await bootstrap(["--app-source", tarballUrl, "--port", String(port), "--wait", "60"]).finally(() => server.close());
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("restarting aios-beta with the new app");
     expect(termux.calls()).toEqual(expect.arrayContaining(["sv-enable aios-beta", "sv restart aios-beta"]));
@@ -179,7 +189,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(h).toMatchObject({ cell_id: "beta", device: "phone", status: "ok", consciousness_level: level });
     expect(readFileSync(join(dataDir, "keep-me"), "utf8")).toBe("mine");
     expect(readFileSync(join(aiosHome, "token"), "utf8").trim()).toBe(TOKEN);
-    expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_APP_SOURCE=${source.tarball}`);
+    expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_APP_SOURCE=${tarballUrl}`);
   }, 90_000);
 
   it("rejects a bad argument on an installed phone without touching the install", async () => {
