@@ -32,6 +32,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // a role's own variables are checked while its plugins load, inside buildApp
+  if (err instanceof ConfigError) {
+    process.stderr.write(`aios: configuration error: ${err.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`aios: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
