@@ -1,0 +1,106 @@
+// The laptop stack (Pulumi.laptop.yaml, its real config) under Pulumi's mocks.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import type { Device } from "../../infra/components/device.ts";
+import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
+import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import {
+  checkContainerBasics,
+  checkOutputs,
+  checkTraefik,
+  containers,
+  hostPorts,
+  plainSecretPaths,
+  secretValues,
+  uploadsOf,
+  uploadText,
+} from "./device-checks.ts";
+import { resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
+import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
+
+let resources: Registered[];
+let device: Device;
+let secrets: string[];
+let cfg: DeviceConfig;
+
+beforeAll(async () => {
+  const run = await runStack("laptop");
+  resources = run.resources;
+  device = run.device;
+  secrets = secretValues(resources, run.secrets);
+  cfg = parseConfig(loadStackConfig("laptop"));
+});
+
+const ORGANELLES = ["consciousness-sync", "network-listener", "task-dispatcher", "vscode-bridge"];
+
+describe("laptop stack under mocks", () => {
+  it("is light: alpha, the four organelles, a NATS leaf and Traefik; no Vault, Prometheus or Grafana", () => {
+    expect(containers(resources).map((c) => c.name).sort()).toEqual(["alpha", ...ORGANELLES, "nats", "nats-exporter", "traefik"].sort());
+    expect(resources.filter((r) => r.type === "aios:infra:Organelle").map((r) => r.name).sort()).toEqual(ORGANELLES);
+    expect(resources.some((r) => r.type === "command:local:Command")).toBe(false);
+  });
+
+  it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes", () => {
+    checkContainerBasics(resources);
+  });
+
+  it("organelles at most 100 MB each; all limits together at most 512 MB", () => {
+    const mem = Object.fromEntries(containers(resources).map((c) => [c.name, c.inputs.memory as number]));
+    for (const o of ORGANELLES) expect(mem[o], o).toBeLessThanOrEqual(100);
+    const total = Object.values(mem).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(512);
+  });
+
+  it("no two containers publish the same host port; metrics ports published for the desktop's Prometheus", () => {
+    const ports = hostPorts(resources);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports.sort((a, b) => a - b)).toEqual([80, 443, 3000, 3001, 3002, 3003, 4222, 7777, 8000, 8082]);
+  });
+
+  it("the desktop's Prometheus targets for this laptop are what the laptop publishes", () => {
+    const desktop = parseConfig(loadStackConfig("desktop")).remoteDevices.find((d) => d.name === "laptop")!;
+    const published = new Set(hostPorts(resources));
+    for (const p of [...desktop.cells.map((c) => c.port), ...desktop.organelles.map((o) => o.port), desktop.natsExporterPort!, desktop.traefikMetricsPort!]) {
+      expect(published, String(p)).toContain(p);
+    }
+  });
+
+  it("every Traefik router points at a service that exists; cells.aios.lan fails over to the desktop's cells", () => {
+    checkTraefik(resources, cfg);
+    expect(uploadText(resources, "traefik", "/etc/traefik/dynamic.yml")).toContain("http://192.168.1.10:8002");
+  });
+
+  it("NATS is a leaf of the hub from config; its credentials only in the secret include", () => {
+    const secretsConf = uploadText(resources, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+    expect(secretsConf).toContain("@192.168.1.10:7422");
+    expect(uploadText(resources, "nats", "/etc/nats/nats.conf")).not.toContain(TEST_SECRETS["aios:busToken"]);
+    const nats = containers(resources).find((c) => c.name === "nats")!;
+    expect(nats.inputs.uploads).toHaveProperty("4dabf18193072939515e22adb298388d");
+  });
+
+  it("without Vault, tokens reach the app as secret files, never env values", () => {
+    const alpha = containers(resources).find((c) => c.name === "alpha")!;
+    expect(uploadsOf(alpha).map((u) => u.file)).toEqual(["/run/secrets/aios-token", "/run/secrets/nats-token"]);
+    const env = unwrap(alpha.inputs.envs) as string[];
+    expect(env).toContain("AIOS_TOKEN_FILE=/run/secrets/aios-token");
+    expect(env).toContain("AIOS_PUBLIC_URL=http://192.168.1.20:8000");
+    const listener = unwrap(containers(resources).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
+    expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
+  });
+
+  it("the secret check itself finds a token in plain text", () => {
+    expect(plainSecretPaths({ envs: [`X=${TEST_SECRETS["aios:apiToken"]}`] }, secrets)).toEqual([".envs[0]"]);
+  });
+
+  it("outputs: no Grafana URL, bus URL on the laptop, the phone's command (secret) joins the laptop first, hub second", async () => {
+    await checkOutputs({ ...device.outputs }, secrets);
+    expect(device.outputs.grafanaUrl).toBeUndefined();
+    expect(device.outputs.endpoints.cells).toBe("https://cells.aios.lan");
+    expect(Object.keys(device.outputs.endpoints).sort()).toEqual(["alpha", "cells", ...ORGANELLES, "traefik"].sort());
+    expect(await resolve(device.outputs.busUrl)).toBe("nats://192.168.1.20:4222");
+    expect(await pulumi.isSecret(device.outputs.termuxBootstrap!)).toBe(true);
+    const cmd = await resolve(device.outputs.termuxBootstrap!);
+    expect(cmd.indexOf("@192.168.1.20:4222")).toBeLessThan(cmd.indexOf("@192.168.1.10:4222"));
+  });
+});
