@@ -1,10 +1,11 @@
 // npm run endpoints [-- <stack>...] [--timeout <ms>]: every URL in each stack's `endpoints` output,
-// checked live. Exit 0: all up; 2: some endpoint down; 1: a stack's outputs could not be read.
+// checked live (trusting the stack's own CA from its caCertificate output). Exit 0: all answer;
+// 2: some endpoint is down; 1: a stack's outputs could not be read.
 import { parseArgs } from "node:util";
 import { EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, runCommand } from "./lib/cli.ts";
-import { parseMs, probe } from "./lib/probe.ts";
+import { parseMs } from "./lib/probe.ts";
 import { checkStackNames, listStacks, PulumiMissingError } from "./lib/pulumi.ts";
-import { healthUrl, readEndpoints } from "./lib/stack-endpoints.ts";
+import { checkEndpoint, readEndpoints, type StackEndpoints } from "./lib/stack-endpoints.ts";
 import { formatTable } from "./lib/table.ts";
 
 async function main(): Promise<number> {
@@ -15,21 +16,21 @@ async function main(): Promise<number> {
   let errors = 0;
   let down = 0;
   for (const stack of stacks) {
-    let endpoints: Record<string, string>;
+    let read: StackEndpoints;
     try {
-      endpoints = await readEndpoints(stack);
+      read = await readEndpoints(stack);
     } catch (err) {
       if (err instanceof PulumiMissingError) throw err;
       console.log(`${stack}: error: ${(err as Error).message}`);
       errors++;
       continue;
     }
-    const entries = Object.entries(endpoints).sort(([a], [b]) => a.localeCompare(b));
-    const results = await Promise.all(entries.map(([name, url]) => probe(healthUrl(name, url), timeoutMs)));
+    const entries = Object.entries(read.endpoints).sort(([a], [b]) => a.localeCompare(b));
+    const results = await Promise.all(entries.map(([name, url]) => checkEndpoint(name, url, timeoutMs, read.ca)));
     entries.forEach(([name, url], i) => {
       const r = results[i]!;
-      if (!r.up) down++;
-      rows.push([stack, name, url, r.up ? "up" : `down (${r.reason})`, r.latencyMs === undefined ? "-" : `${r.latencyMs} ms`]);
+      if (r.state === "down") down++;
+      rows.push([stack, name, url, r.text, r.latencyMs === undefined ? "-" : `${r.latencyMs} ms`]);
     });
   }
   if (rows.length) console.log(formatTable(["STACK", "NAME", "URL", "STATUS", "LATENCY"], rows));

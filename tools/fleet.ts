@@ -19,17 +19,25 @@ function ago(iso: string, now: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
+interface View {
+  source: string;
+  cells: FleetCell[];
+  /** The CA of the stack the view came from, trusted for the cells' /health too. */
+  ca?: string | undefined;
+}
+
 /** The discovery URL from the first stack whose endpoints output has one that answers. */
-async function fromStacks(timeoutMs: number): Promise<{ source: string; cells: FleetCell[] }> {
+async function fromStacks(timeoutMs: number): Promise<View> {
   const reasons: string[] = [];
   for (const stack of listStacks(process.cwd())) {
     try {
-      const url = (await readEndpoints(stack)).discovery;
-      if (!url) {
+      const { endpoints, ca } = await readEndpoints(stack);
+      if (!endpoints.discovery) {
         reasons.push(`${stack}: no \`discovery\` in its endpoints output`);
         continue;
       }
-      return { source: `discovery at ${url} (stack ${stack})`, cells: await fromDiscovery(url, timeoutMs) };
+      const cells = await fromDiscovery(endpoints.discovery, timeoutMs, ca);
+      return { source: `discovery at ${endpoints.discovery} (stack ${stack})`, cells, ca };
     } catch (err) {
       if (err instanceof PulumiMissingError) throw err;
       reasons.push(`${stack}: ${(err as Error).message}`);
@@ -48,7 +56,7 @@ async function main(): Promise<number> {
   const timeoutMs = parseMs("--timeout", values.timeout ?? env.AIOS_PROBE_TIMEOUT_MS, 3000, 120_000);
   const discovery = values.discovery ?? env.AIOS_DISCOVERY_URL;
   const nats = values.nats ?? env.AIOS_NATS_URLS;
-  let view: { source: string; cells: FleetCell[] };
+  let view: View;
   if (discovery) {
     view = { source: `discovery at ${discovery}`, cells: await fromDiscovery(discovery, timeoutMs) };
   } else if (nats) {
@@ -66,7 +74,7 @@ async function main(): Promise<number> {
     return EXIT_ATTENTION;
   }
   // peer counts come from each live cell's own /health (its view of the others)
-  const health = await Promise.all(cells.map((c) => (c.up ? probe(`${c.url.replace(/\/+$/, "")}/health`, timeoutMs) : undefined)));
+  const health = await Promise.all(cells.map((c) => (c.up ? probe(`${c.url.replace(/\/+$/, "")}/health`, timeoutMs, { ca: view.ca }) : undefined)));
   const now = Date.now();
   const rows = cells.map((c, i) => {
     const peers = (health[i]?.body as { peer_count?: unknown } | undefined)?.peer_count;

@@ -146,7 +146,7 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
     it("exits 1 saying which source it could not reach", async () => {
       const viaHttp = await runTool("fleet", ["--discovery", deadUrl], { cwd: project, env: env() });
       expect(viaHttp.code).toBe(1);
-      expect(viaHttp.stderr.trim()).toBe(`error: cannot reach the discovery service at ${deadUrl}/peers: connection refused`);
+      expect(viaHttp.stderr.trim()).toBe(`error: cannot read the network view from the discovery service at ${deadUrl}/peers: connection refused`);
       const deadBus = `nats://127.0.0.1:${new URL(deadUrl).port}`;
       const viaBus = await runTool("fleet", ["--nats", deadBus], { cwd: project, env: env() });
       expect(viaBus.code).toBe(1);

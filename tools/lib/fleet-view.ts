@@ -2,7 +2,7 @@
 // presence bucket on the bus directly (the same records cells heartbeat, see app/src/lib/presence.ts).
 import { connect, type KV } from "nats";
 import { z } from "zod";
-import { fetchFailure } from "./probe.ts";
+import { probe } from "./probe.ts";
 import { PRESENCE_BUCKET, type PresenceRecord } from "../../app/src/lib/presence.ts";
 
 export interface FleetCell {
@@ -29,16 +29,11 @@ const peersResponse = z.object({
   ),
 });
 
-export async function fromDiscovery(baseUrl: string, timeoutMs: number): Promise<FleetCell[]> {
+export async function fromDiscovery(baseUrl: string, timeoutMs: number, ca?: string): Promise<FleetCell[]> {
   const url = `${baseUrl.replace(/\/+$/, "")}/peers`;
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new Error(`cannot reach the discovery service at ${url}: ${fetchFailure(err, timeoutMs)}`, { cause: err });
-  }
-  if (!res.ok) throw new Error(`the discovery service at ${url} answered HTTP ${res.status}`);
-  const parsed = peersResponse.safeParse(await res.json().catch(() => undefined));
+  const r = await probe(url, timeoutMs, { ca });
+  if (!r.up) throw new Error(`cannot read the network view from the discovery service at ${url}: ${r.reason}`);
+  const parsed = peersResponse.safeParse(r.body);
   if (!parsed.success) throw new Error(`${url} did not answer with the network view (is it a discovery service?)`);
   return parsed.data.peers.map((p) => ({
     cell_id: p.cell_id,

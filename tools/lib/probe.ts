@@ -1,9 +1,17 @@
-// One live HTTP check with a timeout: up when the answer is 2xx, with the time to the response headers.
+// Live checks with a timeout. HTTP: the status and the time to the response headers, trusting an
+// extra CA when given (a stack's own LAN CA). TCP: whether something accepts connections.
+import http from "node:http";
+import https from "node:https";
+import { connect } from "node:net";
+import { rootCertificates } from "node:tls";
+
 export interface ProbeResult {
   up: boolean;
-  /** Milliseconds until the response headers arrived (also for non-2xx answers). */
+  /** The HTTP status, when the server answered. */
+  status: number | undefined;
+  /** Milliseconds until the response headers (or the TCP connection) arrived. */
   latencyMs: number | undefined;
-  /** Why it is down, in a few words. */
+  /** Why it is not up, in a few words. */
   reason: string | undefined;
   /** The parsed JSON body of a 2xx answer, when it was JSON. */
   body: unknown;
@@ -14,36 +22,68 @@ const CERT_ERRORS = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-/** Why a fetch failed, in a few words. */
-export function fetchFailure(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
-  const code = e.cause?.code;
+const TIMEOUT = "AIOS_PROBE_TIMEOUT";
+
+function failure(err: NodeJS.ErrnoException, timeoutMs: number): string {
+  const code = err.code ?? "";
+  if (code === TIMEOUT) return `no answer within ${timeoutMs} ms`;
   if (code === "ECONNREFUSED") return "connection refused";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host name not found";
-  if (code && CERT_ERRORS.has(code)) return "certificate not trusted (set NODE_EXTRA_CA_CERTS to the stack's CA file)";
-  return code ?? e.cause?.message ?? e.message;
+  if (CERT_ERRORS.has(code)) return `certificate not trusted (${code}); set NODE_EXTRA_CA_CERTS to the CA file`;
+  return code || err.message;
 }
 
-export async function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
-    const latencyMs = Math.round(performance.now() - started);
-    const text = await res.text();
-    if (res.status < 200 || res.status > 299) return { up: false, latencyMs, reason: `HTTP ${res.status}`, body: undefined };
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { up: true, latencyMs, reason: undefined, body };
-  } catch (err) {
-    return { up: false, latencyMs: undefined, reason: fetchFailure(err, timeoutMs), body: undefined };
-  }
+const elapsed = (since: number) => Math.round(performance.now() - since);
+
+/** GET `url`; up when the answer is 2xx. Never rejects. */
+export function probe(url: string, timeoutMs: number, opts: { ca?: string } = {}): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const target = new URL(url);
+    const options = opts.ca && target.protocol === "https:" ? { ca: [...rootCertificates, opts.ca] } : {};
+    const req = (target.protocol === "https:" ? https : http).get(target, options, (res) => {
+      const latencyMs = elapsed(started);
+      const status = res.statusCode ?? 0;
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => {
+        clearTimeout(timer);
+        if (status < 200 || status > 299) return resolve({ up: false, status, latencyMs, reason: `HTTP ${status}`, body: undefined });
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ up: true, status, latencyMs, reason: undefined, body });
+      });
+    });
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error("timeout"), { code: TIMEOUT })), timeoutMs);
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ up: false, status: undefined, latencyMs: undefined, reason: failure(err, timeoutMs), body: undefined });
+    });
+  });
+}
+
+/** Opens a TCP connection to host:port and closes it; up when it was accepted. Never rejects. */
+export function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const socket = connect({ host, port });
+    const done = (r: Omit<ProbeResult, "status" | "body">) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ...r, status: undefined, body: undefined });
+    };
+    const timer = setTimeout(() => done({ up: false, latencyMs: undefined, reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    socket.once("connect", () => done({ up: true, latencyMs: elapsed(started), reason: undefined }));
+    socket.once("error", (err: NodeJS.ErrnoException) => done({ up: false, latencyMs: undefined, reason: failure(err, timeoutMs) }));
+  });
 }
 
 /** Milliseconds from a flag or variable, with `name` in the error. */
