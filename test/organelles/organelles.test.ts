@@ -43,7 +43,6 @@ describe.skipIf(!hasTool("nats-server"))("organelles around a real cell", () => 
   let bridge: ServiceHandle;
   let sync: ServiceHandle;
   let listener: ServiceHandle;
-  const extra: ServiceHandle[] = [];
 
   beforeAll(async () => {
     nats = await startNats();
@@ -56,15 +55,14 @@ describe.skipIf(!hasTool("nats-server"))("organelles around a real cell", () => 
       AIOS_COMPLETION_MODEL: "tiny",
       AIOS_WORKSPACE_DIR: workspace,
     });
-    [bridge, sync, listener] = await Promise.all([
-      startRole(nats.url, "vscode-bridge", { AIOS_BODY_LIMIT: "2048" }),
-      startRole(nats.url, "consciousness-sync"),
-      startRole(nats.url, "network-listener", { AIOS_PRIMARY_CELL_URL: cell.url }),
-    ]);
+    // one at a time: starting processes together only slows each past its health wait on 2 cores
+    bridge = await startRole(nats.url, "vscode-bridge", { AIOS_BODY_LIMIT: "2048" });
+    sync = await startRole(nats.url, "consciousness-sync");
+    listener = await startRole(nats.url, "network-listener", { AIOS_PRIMARY_CELL_URL: cell.url });
     await waitFor("the bridge to see alpha ready", async () => (await api("GET", `${bridge.url}/consciousness/sync`)).json.cells_ready === 1);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
-    await stopAll([cell, bridge, sync, listener, ...extra]);
+    await stopAll([cell, bridge, sync, listener]);
     await nats?.dispose();
     ai?.server.close();
   });
@@ -142,7 +140,8 @@ describe.skipIf(!hasTool("nats-server"))("organelles around a real cell", () => 
   it("consciousness-sync and network-listener keep their state across a restart and follow the bus when it returns", async () => {
     await Promise.all([sync.kill("SIGTERM"), listener.kill("SIGTERM")]);
     await nats.stop();
-    [sync, listener] = await Promise.all([sync.restart(), listener.restart()]);
+    sync = await sync.restart();
+    listener = await listener.restart();
     const saved = (await api("GET", `${sync.url}/consciousness/state`)).json as unknown as StateJson;
     expect(saved.source).toBe("saved");
     expect(saved.network.cells).toEqual([{ cell_id: "alpha", consciousness_level: 2.8 }]);
@@ -166,7 +165,7 @@ describe.skipIf(!hasTool("nats-server"))("organelles around a real cell", () => 
       );
     });
     console.log(`organelles converged with the bus ${Date.now() - back} ms after it returned`);
-  });
+  }, 60_000);
 
   it("answers 503 with the reason, not a hang, when no cell is up", async () => {
     await waitFor("the bridge to see alpha back", async () => (await api("GET", `${bridge.url}/consciousness/sync`)).json.cells_ready === 1);
