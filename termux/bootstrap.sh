@@ -101,13 +101,26 @@ wait_s=${opt_wait:-90}
 if ! [[ $wait_s =~ ^[0-9]{1,3}$ ]] || [ "$wait_s" -lt 1 ] || [ "$wait_s" -gt 600 ]; then
   bad "--wait: expected seconds from 1 to 600, got \"$wait_s\""
 fi
+# A bus token inside the URLs (nats://TOKEN@host:port) moves to a file of its own, so neither the
+# configuration nor the app's messages (its /health names the URLs it cannot reach) show it.
+bus_token=""
 if [ -n "$opt_nats" ]; then
   IFS=',' read -r -a urls <<<"$opt_nats"
   [ "${#urls[@]}" -gt 0 ] || bad "--nats-urls: no URL given"
+  clean_urls=""
   for u in "${urls[@]}"; do
     [[ $u =~ ^(nats|tls|ws|wss)://[^[:space:]/]+(/[^[:space:]]*)?$ ]] ||
       bad "--nats-urls: expected comma-separated nats:// or tls:// URLs, got \"${u//\/\/*@//***@}\""
+    if [[ $u =~ ^([a-z]+://)([^@/:]+)@(.+)$ ]]; then
+      [ -z "$bus_token" ] || [ "$bus_token" = "${BASH_REMATCH[2]}" ] || bad "--nats-urls: the URLs carry different bus tokens"
+      bus_token=${BASH_REMATCH[2]}
+      u="${BASH_REMATCH[1]}${BASH_REMATCH[3]}"
+    fi
+    clean_urls+="${clean_urls:+,}$u"
   done
+  opt_nats=$clean_urls
+  printf -v bus_token '%b' "${bus_token//%/\\x}" # the token is URL-encoded in the URL
+  [ -z "$bus_token" ] || [ "${#bus_token}" -ge 16 ] || bad "--nats-urls: the bus token is shorter than 16 characters"
 fi
 [ -z "$opt_public" ] || [[ $opt_public =~ ^https?://[^[:space:]]+$ ]] ||
   bad "--public-url: expected an http(s) URL, got \"$opt_public\""
@@ -115,7 +128,7 @@ fi
 [ -z "$opt_token_file" ] || [ -r "$opt_token_file" ] || bad "--token-file: cannot read \"$opt_token_file\""
 
 # Values of the last run fill in what this run leaves out.
-unset AIOS_DEVICE AIOS_NATS_URLS AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
+unset AIOS_DEVICE AIOS_NATS_URLS AIOS_NATS_TOKEN_FILE AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
 # shellcheck source=/dev/null
 [ ! -f "$aios_home/aios.env" ] || . "$aios_home/aios.env"
 # shellcheck source=/dev/null
@@ -208,13 +221,23 @@ cp "$root"/termux/*.sh "$aios_home/bin/"
 chmod 700 "$aios_home"/bin/*.sh
 rm -rf "$aios_home/.app.old" "$aios_home/.bin.old"
 
-# The token: written only when given, into a file only this user can read.
-if [ -n "$token" ]; then
-  printf '%s\n' "$token" >"$aios_home/.token.new"
-  chmod 600 "$aios_home/.token.new"
-  mv "$aios_home/.token.new" "$aios_home/token"
+# Tokens: written only when given, each into a file only this user can read.
+write_secret() { # FILE VALUE
+  printf '%s\n' "$2" >"$1.new"
+  chmod 600 "$1.new"
+  mv "$1.new" "$1"
+}
+[ -z "$token" ] || write_secret "$aios_home/token" "$token"
+nats_token_file=${AIOS_NATS_TOKEN_FILE:-}
+if [ -n "$opt_nats" ]; then # new bus URLs: their token, or none
+  nats_token_file=""
+  rm -f "$aios_home/nats-token"
+  if [ -n "$bus_token" ]; then
+    nats_token_file="$aios_home/nats-token"
+    write_secret "$nats_token_file" "$bus_token"
+  fi
 fi
-token=""
+token="" bus_token=""
 
 # Configuration: environment files read by run-cell.sh (no secrets in them).
 write_env() { # FILE KEY=VALUE...
@@ -225,7 +248,8 @@ write_env() { # FILE KEY=VALUE...
 }
 write_env "$aios_home/aios.env" \
   "AIOS_TERMUX_PREFIX=$prefix" "AIOS_DEVICE=$device" "AIOS_NATS_URLS=$nats_urls" \
-  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_HOST=0.0.0.0" "AIOS_APP_SOURCE=$source_spec"
+  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_NATS_TOKEN_FILE=$nats_token_file" "AIOS_HOST=0.0.0.0" \
+  "AIOS_APP_SOURCE=$source_spec"
 write_env "$cell_dir/cell.env" "AIOS_PORT=$port" "AIOS_PUBLIC_URL=$public_url"
 
 # The termux-services (runit) service: run execs the cell in the foreground, log/run keeps its

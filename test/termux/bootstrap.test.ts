@@ -19,6 +19,7 @@ import { startRunsvdir, type Runsvdir } from "./runsv.ts";
 
 const BOOTSTRAP = join(TERMUX_DIR, "bootstrap.sh");
 const TOKEN = `phone-token-${Date.now().toString(16)}-0123456789`;
+const BUS_TOKEN = `bus/token+${Date.now().toString(16)}-0123456789`; // needs URL-encoding
 
 describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like prefix", () => {
   let termux: FakeTermux;
@@ -40,7 +41,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     termux = makeTermux();
     sourceDir = mkdtempSync(join(tmpdir(), "aios-termux-src-"));
     source = makeProjectSource(sourceDir);
-    nats = await startNats();
+    nats = await startNats(["--auth", BUS_TOKEN]);
     port = await freePort();
     aiosHome = join(termux.home, "aios");
     svdir = join(termux.prefix, "var", "service", "aios-beta");
@@ -84,6 +85,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
       [[...good, "--token-file", "/nonexistent"], /either --token-stdin or --token-file/, TOKEN],
       [["--cell"], /--cell needs a value/],
       [[...good, "--wait", "0"], /--wait: expected seconds/, TOKEN],
+      [[...good, "--nats-urls", "nats://aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://bbbbbbbbbbbbbbbb@127.0.0.1:2"], /the URLs carry different bus tokens/, TOKEN],
     ];
     const before = snapshot(termux.root);
     for (const [args, message, stdin] of cases) {
@@ -102,9 +104,11 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
   });
 
   it("installs the cell from a git repository, starts it as a service, and it joins the bus", async () => {
-    const deadLeaf = `nats://127.0.0.1:${await freePort()}`; // the LAN leaf is down: the hub serves
+    // As the stack renders it: the bus token inside the URLs; the LAN leaf is down, the hub serves.
+    const withToken = (hostPort: string) => `nats://${encodeURIComponent(BUS_TOKEN)}@${hostPort}`;
+    const natsUrls = `${withToken(`127.0.0.1:${await freePort()}`)},${withToken(`127.0.0.1:${nats.port}`)}`;
     const run = await bootstrap(
-      ["--cell", "beta", "--port", String(port), "--device", "phone", "--nats-urls", `${deadLeaf},${nats.url}`,
+      ["--cell", "beta", "--port", String(port), "--device", "phone", "--nats-urls", natsUrls,
         "--public-url", url(), "--app-source", source.gitRepo, "--token-stdin", "--wait", "60"],
       `${TOKEN}\n`,
     );
@@ -126,13 +130,18 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(existsSync(join(aiosHome, "app", "node_modules", "vitest"))).toBe(false);
     expect(existsSync(join(aiosHome, "app", "node_modules", "@pulumi"))).toBe(false);
 
-    // The token: in a file only this user can read, and nowhere else (argv, logs, config).
-    const tokenFile = join(aiosHome, "token");
-    expect(readFileSync(tokenFile, "utf8").trim()).toBe(TOKEN);
-    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_TOKEN_FILE=${tokenFile}`);
-    const leaks = execFileSync("grep", ["-rlF", "--exclude-dir=node_modules", TOKEN, termux.root], { encoding: "utf8" }).trim();
-    expect(leaks.split("\n")).toEqual([tokenFile]);
+    // Each token: in a file only this user can read, and nowhere else (stand-ins' argv, logs, config).
+    for (const [name, value] of [["token", TOKEN], ["nats-token", BUS_TOKEN]]) {
+      const file = join(aiosHome, name);
+      expect(readFileSync(file, "utf8").trim()).toBe(value);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const leaks = execFileSync("grep", ["-rlF", "--exclude-dir=node_modules", value, termux.root], { encoding: "utf8" }).trim();
+      expect(leaks.split("\n")).toEqual([file]);
+    }
+    const config = readFileSync(join(aiosHome, "aios.env"), "utf8");
+    expect(config).toContain(`AIOS_TOKEN_FILE=${join(aiosHome, "token")}`);
+    expect(config).toContain(`AIOS_NATS_TOKEN_FILE=${join(aiosHome, "nats-token")}`);
+    expect(config).not.toContain(encodeURIComponent(BUS_TOKEN));
 
     // The service: run and log/run as termux-services wants them, and a boot script.
     const runScriptText = readFileSync(join(svdir, "run"), "utf8");
@@ -151,7 +160,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe("src/main.ts");
 
     // Another cell on the same bus sees beta up, with the public URL it was given.
-    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url });
+    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url, AIOS_NATS_TOKEN: BUS_TOKEN });
     await waitFor("alpha to see beta", async () => {
       const peers = (await api("GET", `${alpha!.url}/peers`)).json.peers as { cell_id: string; status: string; url: string; device: string }[];
       return peers.find((p) => p.cell_id === "beta" && p.status === "up" && p.url === url() && p.device === "phone");
