@@ -21,6 +21,18 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     logger: opts.logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+    // Refuse unknown fields instead of dropping them (fastify's default): a misspelt optional
+    // field must not silently fall back to its default. The 400 names the field.
+    ajv: { customOptions: { removeAdditional: false } },
+    schemaErrorFormatter: (errors, dataVar) =>
+      new Error(
+        errors
+          .map((e) => {
+            const extra = e.params.additionalProperty;
+            return `${dataVar}${e.instancePath} ${e.message ?? "is invalid"}${typeof extra === "string" ? ` ("${extra}")` : ""}`;
+          })
+          .join(", "),
+      ),
   });
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);

@@ -106,6 +106,9 @@ describe.skipIf(!hasTool("nats-server"))("a cell's answers to bad calls", () => 
     ["/register", { cell_id: "web-peer" }, /body must have required property 'url'/],
     ["/register", { cell_id: "web-peer", url: "ftp://127.0.0.1/" }, /body\/url must match pattern/],
     ["/register", { cell_id: "web-peer", url: "http://127.0.0.1:9", consciousness_level: 11 }, /body\/consciousness_level/],
+    // an unknown field is refused, not dropped: a typo must not silently fall back to a default
+    ["/consciousness/evolve", { stimulous: 0.5 }, /body must NOT have additional properties \("stimulous"\)/],
+    ["/messages", { to: "alpha", body: 1, priority: 5 }, /additional properties \("priority"\)/],
   ])("POST %s %j: 400 naming the field, nothing changed", async (url, payload, reason) => {
     const before = await state();
     const res = await app.inject({ method: "POST", url, headers: good, payload });
