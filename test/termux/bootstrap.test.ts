@@ -131,7 +131,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(existsSync(join(aiosHome, "app", "node_modules", "@pulumi"))).toBe(false);
 
     // Each token: in a file only this user can read, and nowhere else (stand-ins' argv, logs, config).
-    for (const [name, value] of [["token", TOKEN], ["nats-token", BUS_TOKEN]]) {
+    for (const [name, value] of [["token", TOKEN], ["nats-token", BUS_TOKEN]] as const) {
       const file = join(aiosHome, name);
       expect(readFileSync(file, "utf8").trim()).toBe(value);
       expect(statSync(file).mode & 0o777).toBe(0o600);
