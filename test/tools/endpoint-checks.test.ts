@@ -26,7 +26,6 @@ describe.runIf(hasTool("openssl"))("endpoint checks", () => {
   let httpsUrl: string;
   let loginUrl: string;
   let hubUrl: string;
-  let deadHubUrl: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "aios-ca-"));
@@ -44,7 +43,6 @@ describe.runIf(hasTool("openssl"))("endpoint checks", () => {
     httpsUrl = `https://127.0.0.1:${await listen(tls)}`;
     loginUrl = `http://127.0.0.1:${await listen(login)}`;
     hubUrl = `tls://127.0.0.1:${await listen(hub)}`;
-    deadHubUrl = `tls://127.0.0.1:${await freePort()}`;
     servers.push(tls, login, hub);
     fake = fakePulumi();
   });
@@ -80,6 +78,7 @@ describe.runIf(hasTool("openssl"))("endpoint checks", () => {
   });
 
   it("checks a tls:// bus endpoint by opening a TCP connection", async () => {
+    const deadHubUrl = `tls://127.0.0.1:${await freePort()}`; // taken just before use: other suites take ports too
     const r = await run("vps", { endpoints: { nats: hubUrl, "nats-old": deadHubUrl } });
     expect(statuses(r.stdout)).toEqual([
       ["nats", "up (tcp)"],

@@ -1,5 +1,6 @@
 // `npm run endpoints` and `npm run fleet` end to end, against real cells and a discovery service on
-// a real nats-server; stack outputs come from the recording pulumi stand-in.
+// a real nats-server (plus a phone cell that registered over HTTP and went away); stack outputs come
+// from the recording pulumi stand-in.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +8,7 @@ import { join } from "node:path";
 import { hasTool } from "../helpers/tools.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { startService, type ServiceHandle } from "../helpers/service.ts";
+import { api, startService, type ServiceHandle } from "../helpers/service.ts";
 import { healthUrl } from "../../tools/lib/stack-endpoints.ts";
 import { fakePulumi, runTool, type FakePulumi } from "./fake-pulumi.ts";
 
@@ -20,6 +21,9 @@ const rowsOf = (out: string) =>
     .split("\n")
     .map((l) => l.split(/ {2,}/));
 
+/** A port nothing listens on, taken just before use: other suites on the machine take ports too. */
+const deadUrl = async () => `http://127.0.0.1:${await freePort()}`;
+
 const statusOf = async (url: string) => (await (await fetch(`${url}/health`)).json()) as { peer_count: number };
 const peersOf = async (url: string) =>
   ((await (await fetch(`${url}/peers`)).json()) as { peers: { cell_id: string; status: string }[] }).peers;
@@ -28,9 +32,7 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
   let nats: NatsHandle;
   let father: ServiceHandle;
   let alpha: ServiceHandle;
-  let beta: ServiceHandle;
   let discovery: ServiceHandle;
-  let deadUrl: string;
   let fake: FakePulumi;
   let project: string;
   const env = (extra: Record<string, string> = {}) => ({ PATH: `${fake.dir}:/usr/bin:/bin`, ...extra });
@@ -39,23 +41,26 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
     nats = await startNats();
     const cell = (id: string, device: string, level: string) =>
       startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: id, AIOS_DEVICE: device, AIOS_LEVEL: level, AIOS_NATS_URLS: nats.url, ...PRESENCE });
-    [father, alpha, beta, discovery] = await Promise.all([
-      cell("father", "desktop", "5"),
-      cell("alpha", "laptop", "3.5"),
-      cell("beta", "phone", "2"),
-      startService({ AIOS_ROLE: "discovery", AIOS_DEVICE: "desktop", AIOS_NATS_URLS: nats.url, ...PRESENCE }),
-    ]);
-    await waitFor("every cell up in discovery", async () => (await peersOf(discovery.url)).filter((p) => p.status === "up").length === 3);
-    await beta.kill(); // a clean stop marks beta stopped: down at once
-    await waitFor("beta down", async () => (await peersOf(discovery.url)).find((p) => p.cell_id === "beta")?.status === "down");
+    // one at a time: each start has its own deadline, and the machine is shared with other suites
+    father = await cell("father", "desktop", "5");
+    alpha = await cell("alpha", "laptop", "3.5");
+    discovery = await startService({ AIOS_ROLE: "discovery", AIOS_DEVICE: "desktop", AIOS_NATS_URLS: nats.url, ...PRESENCE });
+    // the phone's cell joined over HTTP only and no longer answers: discovery lets it age out
+    const phoneUrl = `http://127.0.0.1:${await freePort()}`;
+    const reg = await api("POST", `${discovery.url}/register`, { cell_id: "beta", url: phoneUrl, device: "phone", consciousness_level: 2 });
+    expect(reg.status).toBe(201);
+    await waitFor("father and alpha up, beta down", async () => {
+      const view = await peersOf(discovery.url);
+      const status = (id: string) => view.find((p) => p.cell_id === id)?.status;
+      return status("father") === "up" && status("alpha") === "up" && status("beta") === "down";
+    });
     await waitFor("peer counts settled", async () => (await statusOf(father.url)).peer_count === 1 && (await statusOf(alpha.url)).peer_count === 1);
-    deadUrl = `http://127.0.0.1:${await freePort()}`;
     fake = fakePulumi();
     project = mkdtempSync(join(tmpdir(), "aios-project-"));
   });
 
   afterAll(async () => {
-    await Promise.all([father, alpha, beta, discovery].filter(Boolean).map((s) => s.kill()));
+    await Promise.all([father, alpha, discovery].filter(Boolean).map((s) => s.kill()));
     await nats?.dispose();
     fake?.dispose();
     if (project) rmSync(project, { recursive: true, force: true });
@@ -63,8 +68,9 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
 
   describe("npm run endpoints", () => {
     it("checks every endpoint of each stack live and exits 2 when one is down", async () => {
+      const grafana = await deadUrl();
       fake.answer("stack", "desktop", {
-        stdout: `${JSON.stringify({ caCertificate: "-----BEGIN CERTIFICATE-----\n...", endpoints: { father: father.url, discovery: discovery.url, grafana: deadUrl } }, null, 2)}\n`,
+        stdout: `${JSON.stringify({ caCertificate: "-----BEGIN CERTIFICATE-----\n...", endpoints: { father: father.url, discovery: discovery.url, grafana } }, null, 2)}\n`,
       });
       fake.answer("stack", "laptop", { stdout: `${JSON.stringify({ endpoints: { alpha: `${alpha.url}/` } }, null, 2)}\n` });
       const run = await runTool("endpoints", ["desktop", "laptop"], { cwd: project, env: env() });
@@ -74,7 +80,7 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
       expect(rows.slice(1).map((r) => r.slice(0, 4))).toEqual([
         ["desktop", "discovery", discovery.url, "up"],
         ["desktop", "father", father.url, "up"],
-        ["desktop", "grafana", deadUrl, "down (connection refused)"],
+        ["desktop", "grafana", grafana, "down (connection refused)"],
         ["laptop", "alpha", `${alpha.url}/`, "up"],
       ]);
       expect(rows[1]![4]).toMatch(/^\d+ ms$/);
@@ -144,10 +150,11 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
     });
 
     it("exits 1 saying which source it could not reach", async () => {
-      const viaHttp = await runTool("fleet", ["--discovery", deadUrl], { cwd: project, env: env() });
+      const dead = await deadUrl();
+      const viaHttp = await runTool("fleet", ["--discovery", dead], { cwd: project, env: env() });
       expect(viaHttp.code).toBe(1);
-      expect(viaHttp.stderr.trim()).toBe(`error: cannot read the network view from the discovery service at ${deadUrl}/peers: connection refused`);
-      const deadBus = `nats://127.0.0.1:${new URL(deadUrl).port}`;
+      expect(viaHttp.stderr.trim()).toBe(`error: cannot read the network view from the discovery service at ${dead}/peers: connection refused`);
+      const deadBus = `nats://127.0.0.1:${await freePort()}`;
       const viaBus = await runTool("fleet", ["--nats", deadBus], { cwd: project, env: env() });
       expect(viaBus.code).toBe(1);
       expect(viaBus.stderr).toContain(`error: cannot reach the bus at ${deadBus}`);
