@@ -40,6 +40,13 @@ export class Droplet extends pulumi.ComponentResource {
   readonly ready: command.remote.Command;
   /** Docker on the droplet, over ssh://<deploy user>@<address>; depends on `ready`. */
   readonly provider: docker.Provider;
+  /** The same daemon as a DOCKER_HOST value, for docker CLI steps run on this machine. */
+  readonly dockerHost: pulumi.Output<string>;
+  /**
+   * The pinned host key in this machine's ~/.ssh/known_hosts (replacing a stale entry for the
+   * address), so docker CLI steps (which take no ssh options) trust the droplet and nothing else.
+   */
+  readonly knownHost: command.local.Command;
 
   constructor(name: string, args: DropletArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aios:infra:Droplet", name, {}, opts);
@@ -99,10 +106,21 @@ export class Droplet extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [assignment], customTimeouts: { create: "30m" } },
     );
+    this.dockerHost = pulumi.interpolate`ssh://${args.deployUser}@${reserved.ipAddress}`;
+    this.knownHost = new command.local.Command(
+      `${name}-known-host`,
+      {
+        create: 'mkdir -p ~/.ssh && { ssh-keygen -R "$HOST" >/dev/null 2>&1 || true; } && printf \'%s %s\\n\' "$HOST" "$KEY" >>~/.ssh/known_hosts',
+        delete: 'ssh-keygen -R "$HOST" >/dev/null 2>&1 || true',
+        environment: { HOST: reserved.ipAddress, KEY: hostKey.publicKeyOpenssh.apply((k) => k.trim()) },
+        triggers: [reserved.ipAddress, hostKey.publicKeyOpenssh],
+      },
+      { ...child, dependsOn: [this.ready] },
+    );
     this.provider = new docker.Provider(
       `${name}-docker`,
       {
-        host: pulumi.interpolate`ssh://${args.deployUser}@${reserved.ipAddress}`,
+        host: this.dockerHost,
         sshOpts: pulumi.all([reserved.ipAddress, hostKey.publicKeyOpenssh]).apply(([ip, key]) => pinnedSshOpts(ip, key)),
       },
       { ...child, dependsOn: [this.ready] },

@@ -12,6 +12,8 @@ export interface Registered {
 export const DROPLET_ID = "424242";
 export const RESERVED_IP = "198.51.100.7";
 export const registered: Registered[] = [];
+/** The app containers of Pulumi.vps.yaml, which the mocked Vault init issues AppRoles for. */
+export const VAULT_MEMBERS = ["father", "nous", "discovery"];
 
 export function installMocks(stack = "vps"): void {
   void pulumi.runtime.setMocks(
@@ -29,6 +31,11 @@ export function installMocks(stack = "vps"): void {
         }
         if (args.type === "tls:index/privateKey:PrivateKey") {
           Object.assign(extra, { privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n-----END OPENSSH PRIVATE KEY-----\n", publicKeyOpenssh: "ssh-ed25519 AAAAmockhostkey\n", privateKeyPem: "mock-pem", publicKeyPem: "mock-pub" });
+        }
+        if (args.type === "random:index/randomPassword:RandomPassword") Object.assign(extra, { result: `generated-${args.name}-password`, bcryptHash: "$2a$10$mockbcrypthash" });
+        if (args.type === "command:local:Command" && args.name === "vault-init") {
+          const approles = Object.fromEntries(VAULT_MEMBERS.map((m) => [m, { roleId: `role-${m}`, secretId: `secret-id-${m}` }]));
+          Object.assign(extra, { stdout: JSON.stringify({ unsealKey: "mock-unseal-key", rootToken: "mock-root-token", approles }) });
         }
         const id = args.type === "digitalocean:index/droplet:Droplet" ? DROPLET_ID : `${args.name}-id`;
         return { id, state: { ...args.inputs, ...extra } };

@@ -1,0 +1,122 @@
+// The whole vps stack under Pulumi's mocks: Pulumi.vps.yaml as committed, plus the secrets a user sets.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
+import { parseVpsConfig } from "../../infra/vps-config.ts";
+import { buildVpsStack, endpointHosts, type Vps } from "../../infra/vps.ts";
+import { loadStackConfig, TEST_SECRETS } from "../infra/stack-config.ts";
+import { RESERVED_IP, installMocks, plainStrings, registered, reveal, settled, valueOf, type Registered } from "./mocks.ts";
+
+const SECRETS = {
+  "digitalocean:token": "dop_v1_mock_token_for_tests_0123456789",
+  "digitalocean:spacesAccessId": "DO00SPACESACCESSID",
+  "digitalocean:spacesSecretKey": "spaces-provider-secret-key",
+};
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@laptop";
+
+let vps: Vps;
+const optsOf = new Map<string, pulumi.CustomResourceOptions>();
+
+beforeAll(async () => {
+  installMocks();
+  const raw = loadStackConfig("vps");
+  const droplet = JSON.parse(raw["aios:droplet"]!) as Record<string, unknown>;
+  const cfg = parseVpsConfig({ ...raw, ...SECRETS, "aios:droplet": JSON.stringify({ ...droplet, sshPublicKey: KEY }) });
+  // Record every resource's options (dependsOn is not visible to the mock monitor).
+  vps = buildVpsStack(cfg, { transformations: [({ type, name, opts }) => (optsOf.set(`${type}::${name}`, opts), undefined)] });
+  await valueOf(vps.outputs.dashboardPassword);
+  await settled("docker:index/container:Container", 10);
+  await settled("digitalocean:index/dnsRecord:DnsRecord", Object.keys(vps.outputs.endpoints).length);
+});
+
+const ofType = (prefix: string): Registered[] => registered.filter((r) => r.type.startsWith(prefix));
+const container = (name: string): Registered => {
+  const c = registered.find((r) => r.type === "docker:index/container:Container" && r.inputs.name === name);
+  if (!c) throw new Error(`no container ${name}`);
+  return c;
+};
+const upload = (c: Registered, file: string): string => {
+  const u = (reveal(c.inputs.uploads) as { file: string; content: unknown }[]).find((x) => x.file === file);
+  if (!u) throw new Error(`no upload ${file}`);
+  return String(reveal(u.content));
+};
+
+describe("vps stack", () => {
+  it("runs every Docker resource on the droplet's provider, which waits for cloud-init", () => {
+    const docker = registered.filter((r) => r.type.startsWith("docker:"));
+    expect(docker.length).toBeGreaterThan(10);
+    for (const r of docker) expect(r.provider, `${r.type} ${r.name}`).toMatch(/pulumi:providers:docker::vps-docker::/);
+    expect(ofType("pulumi:providers:docker").map((p) => p.name)).toEqual(["vps-docker"]);
+    const providerOpts = optsOf.get("pulumi:providers:docker::vps-docker");
+    expect(providerOpts?.dependsOn).toEqual([vps.droplet.ready]);
+    expect(reveal(registered.find((r) => r.type === "command:remote:Command")!.inputs.connection)).toMatchObject({ host: RESERVED_IP, user: "deploy" });
+  });
+
+  it("opens exactly SSH from the configured CIDRs, 80, 443 and the TLS leaf port", () => {
+    const [fw] = ofType("digitalocean:index/firewall:Firewall");
+    const rules = (fw!.inputs.inboundRules as { portRange: string; sourceAddresses: string[] }[]).map((r) => `${r.portRange}:${r.sourceAddresses.join(",")}`);
+    expect(rules.sort()).toEqual(["22:203.0.113.7/32", "443:0.0.0.0/0,::/0", "7422:0.0.0.0/0,::/0", "80:0.0.0.0/0,::/0"]);
+  });
+
+  it("has a DNS record at the reserved IP for every host in `endpoints`, and no other", () => {
+    const records = ofType("digitalocean:index/dnsRecord:DnsRecord");
+    const names = records.map((r) => `${String(r.inputs.name)}.${String(r.inputs.domain)}`).sort();
+    expect(names).toEqual(endpointHosts(vps.outputs.endpoints));
+    expect(new Set(records.map((r) => r.inputs.value))).toEqual(new Set([RESERVED_IP]));
+    expect(vps.outputs.endpoints).toMatchObject({ father: "https://father.aios.example.com", grafana: "https://grafana.aios.example.com", nats: "tls://nats.aios.example.com:7422" });
+  });
+
+  it("exports the address, the hub URL and a secret Termux bootstrap", async () => {
+    expect(await valueOf(vps.outputs.address)).toBe(RESERVED_IP);
+    expect(vps.outputs.hubUrl).toBe("tls://nats.aios.example.com:7422");
+    expect(await pulumi.isSecret(vps.outputs.termuxBootstrap!)).toBe(true);
+    expect(await valueOf(vps.outputs.termuxBootstrap!)).toContain("nats.aios.example.com");
+  });
+
+  it("serves Let's Encrypt certificates from Traefik, kept on a volume", () => {
+    const traefik = container("aios-traefik");
+    const stat = parse(upload(traefik, TRAEFIK_FILES.static));
+    expect(stat.certificatesResolvers.letsencrypt.acme).toMatchObject({ email: "you@example.com", storage: "/letsencrypt/acme.json", httpChallenge: { entryPoint: "web" } });
+    expect(stat.certificatesResolvers.letsencrypt.acme.caServer).toBeUndefined();
+    const routers = Object.values(parse(upload(traefik, TRAEFIK_FILES.dynamic)).http.routers) as { tls: unknown }[];
+    expect(routers.length).toBeGreaterThan(3);
+    for (const r of routers) expect(r.tls).toEqual({ certResolver: "letsencrypt" });
+    expect(reveal(traefik.inputs.volumes)).toContainEqual(expect.objectContaining({ volumeName: "aios-letsencrypt", containerPath: "/letsencrypt" }));
+  });
+
+  it("makes the hub require TLS and a password on the leaf-node port", () => {
+    const nats = container("aios-nats");
+    const secrets = upload(nats, "/etc/nats/secrets.conf");
+    expect(secrets).toMatch(/leafnodes \{\n {2}tls \{\n {4}cert_file: "\/etc\/nats\/tls\/cert.pem"/);
+    expect(secrets).toMatch(/authorization \{\n {4}user: "leaf"/);
+    expect(upload(nats, "/etc/nats/tls/key.pem")).toBeTruthy();
+  });
+
+  it("backs up the Vault, NATS and Grafana volumes to a private Spaces bucket with a scoped key", () => {
+    const [bucket] = ofType("digitalocean:index/spacesBucket:SpacesBucket");
+    expect(bucket!.inputs).toMatchObject({ name: "aios-fleet-backups-example", region: "fra1", acl: "private" });
+    expect(ofType("digitalocean:index/spacesKey:SpacesKey")[0]!.inputs.grants).toEqual([{ bucket: "aios-fleet-backups-example", permission: "readwrite" }]);
+    const runner = container("aios-backup");
+    expect((reveal(runner.inputs.mounts) as { source: string; target: string; readOnly: boolean }[]).map((m) => `${m.source}->${m.target}:${m.readOnly}`)).toEqual([
+      "aios-vault-data->/data/vault:true",
+      "aios-nats-data->/data/nats:true",
+      "aios-grafana-data->/data/grafana:true",
+    ]);
+    expect(upload(runner, "/etc/crontabs/root")).toBe("17 3 * * * /backup/aios-backup.sh backup\n");
+  });
+
+  it("points the Vault unseal step at the droplet, after its host key is trusted", () => {
+    const init = registered.find((r) => r.type === "command:local:Command" && r.name === "vault-init")!;
+    expect(reveal((reveal(init.inputs.environment) as Record<string, unknown>).DOCKER_HOST)).toBe(`ssh://deploy@${RESERVED_IP}`);
+    expect(optsOf.get("command:local:Command::vault-init")?.dependsOn).toContain(vps.droplet.knownHost);
+  });
+
+  it("keeps every secret out of plain text: no token or key in any resource input or container env", () => {
+    const secrets = [...Object.values(SECRETS), ...Object.values(TEST_SECRETS), "mock-spaces-secret-key", "BEGIN OPENSSH PRIVATE KEY", "generated-dashboard-password-password"];
+    for (const r of registered) {
+      const plain = plainStrings(r.inputs).join("\n");
+      for (const s of secrets) expect(plain.includes(s), `${s} in plain text in ${r.type} ${r.name}`).toBe(false);
+    }
+  });
+});
