@@ -4,8 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "./config.ts";
 import { buildDeviceStack } from "./stack.ts";
+import { parseVpsConfig } from "./vps-config.ts";
+import { buildVpsStack } from "./vps.ts";
 
-const out = buildDeviceStack(parseConfig(pulumi.runtime.allConfig())).outputs;
+const raw = pulumi.runtime.allConfig();
+// The vps stack (or any stack with a droplet section): the droplet first, then the same device on it.
+const vps = pulumi.getStack() === "vps" || "aios:droplet" in raw ? buildVpsStack(parseVpsConfig(raw)).outputs : undefined;
+const out = vps ?? buildDeviceStack(parseConfig(raw)).outputs;
 
 export const endpoints = out.endpoints;
 export const caCertificate = out.caCertificate;
@@ -16,3 +21,6 @@ export const dashboardPassword = out.dashboardPassword;
 export const grafanaAdminPassword = out.grafanaAdminPassword;
 export const vaultUnsealKey = out.vaultUnsealKey;
 export const vaultRootToken = out.vaultRootToken;
+export const address = vps?.address;
+export const hubUrl = vps?.hubUrl;
+export const hubCaCertificate = vps?.hubCaCertificate;
