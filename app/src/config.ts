@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { maskUrl } from "./lib/mask.ts";
 
 export const ROLES = [
   "cell",
@@ -117,7 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     .filter(Boolean);
   for (const u of natsUrls) {
     if (!natsUrl.safeParse(u).success) {
-      throw new ConfigError("AIOS_NATS_URLS", `expected comma-separated nats:// or tls:// URLs, got "${u.replace(/\/\/[^@/]*@/, "//***@")}"`);
+      throw new ConfigError("AIOS_NATS_URLS", `expected comma-separated nats:// or tls:// URLs, got "${maskUrl(u)}"`);
     }
   }
 

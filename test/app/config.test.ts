@@ -58,6 +58,11 @@ describe("service configuration (environment only)", () => {
   });
 
   it("never echoes a secret in an error", () => {
+    const url = errorOf({ ...base, AIOS_NATS_URLS: "nats://s3cr3t-bus-token@hub:4222,http://x" });
+    expect(url.variable).toBe("AIOS_NATS_URLS");
+    const bad = errorOf({ ...base, AIOS_NATS_URLS: "http://user:s3cr3t@hub:4222" });
+    expect(bad.message).toContain("//***@hub");
+    expect(`${url.message}${bad.message}`).not.toContain("s3cr3t");
     const err = errorOf({ ...base, AIOS_TOKEN: "sekrit" });
     expect(err.message).not.toContain("sekrit");
     const both = errorOf({ ...base, AIOS_TOKEN_FILE: "/x" });

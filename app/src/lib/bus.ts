@@ -4,6 +4,7 @@
 // connect or reconnect, because a restarted nats-server may have come back empty.
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
+import { maskUrl } from "./mask.ts";
 import { connect, Events, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
 
 export interface BusOptions {
@@ -71,7 +72,7 @@ export class Bus extends EventEmitter {
         await this.markUp();
         return;
       } catch (err) {
-        this.lastError = `cannot reach the bus at ${this.opts.servers.join(", ")}: ${(err as Error).message}`;
+        this.lastError = `cannot reach the bus at ${this.opts.servers.map(maskUrl).join(", ")}: ${(err as Error).message}`;
         await sleep(delay);
         delay = Math.min(delay * 2, 2000);
       }
@@ -83,7 +84,7 @@ export class Bus extends EventEmitter {
       for await (const s of nc.status()) {
         if (s.type === Events.Disconnect) {
           this.connected = false;
-          this.lastError = `lost the bus connection to ${String(s.data)}; reconnecting`;
+          this.lastError = `lost the bus connection to ${maskUrl(String(s.data))}; reconnecting`;
           this.opts.log.warn(this.lastError);
           this.emit("down");
         } else if (s.type === Events.Reconnect) {
