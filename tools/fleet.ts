@@ -3,9 +3,10 @@
 // The view comes from --discovery / AIOS_DISCOVERY_URL, else --nats / AIOS_NATS_URLS (presence
 // bucket), else the `discovery` URL in the stacks' endpoints output.
 // Exit 0: every cell up; 2: a cell is down or none is known; 1: no view could be read.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT_ATTENTION, EXIT_OK, runCommand } from "./lib/cli.ts";
-import { fromBus, fromDiscovery, type FleetCell } from "./lib/fleet-view.ts";
+import { fromBus, fromDiscovery, redactUrl, type FleetCell } from "./lib/fleet-view.ts";
 import { parseMs, probe } from "./lib/probe.ts";
 import { listStacks, PulumiMissingError } from "./lib/pulumi.ts";
 import { readEndpoints } from "./lib/stack-endpoints.ts";
@@ -17,6 +18,17 @@ function ago(iso: string, now: number): string {
   if (s < 120) return `${s}s ago`;
   if (s < 7200) return `${Math.round(s / 60)}m ago`;
   return `${Math.round(s / 3600)}h ago`;
+}
+
+/** The bus token, as the app reads it: AIOS_NATS_TOKEN or the file named by AIOS_NATS_TOKEN_FILE. */
+function natsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.AIOS_NATS_TOKEN_FILE;
+  if (env.AIOS_NATS_TOKEN || !file) return env.AIOS_NATS_TOKEN || undefined;
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (err) {
+    throw new Error(`AIOS_NATS_TOKEN_FILE: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "error"})`, { cause: err });
+  }
 }
 
 interface View {
@@ -62,7 +74,8 @@ async function main(): Promise<number> {
   } else if (nats) {
     const servers = nats.split(",").map((s) => s.trim()).filter(Boolean);
     const downAfterMs = parseMs("AIOS_DOWN_AFTER_MS", env.AIOS_DOWN_AFTER_MS, 3000);
-    view = { source: `bus at ${servers.join(", ")}`, cells: await fromBus(servers, { token: env.AIOS_NATS_TOKEN, downAfterMs, timeoutMs }) };
+    const token = natsToken(env);
+    view = { source: `bus at ${servers.map(redactUrl).join(", ")}`, cells: await fromBus(servers, { token, downAfterMs, timeoutMs }) };
   } else {
     view = await fromStacks(timeoutMs);
   }

@@ -75,25 +75,35 @@ async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
   return [...latest.values()];
 }
 
+/** A bus URL fit to print: credentials in it are masked. */
+export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@");
+
 /** Reads every record of the presence bucket once; a record is up like in the app: fresh and not stopped. */
 export async function fromBus(
   servers: string[],
   opts: { token: string | undefined; downAfterMs: number; timeoutMs: number },
 ): Promise<FleetCell[]> {
+  const where = servers.map(redactUrl).join(", ");
   let nc;
   try {
     nc = await connect({ servers, token: opts.token, timeout: opts.timeoutMs, reconnect: false, name: "aios-fleet-cli" });
   } catch (err) {
-    throw new Error(`cannot reach the bus at ${servers.join(", ")}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot reach the bus at ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    let kv;
+    let records: PresenceRecord[];
     try {
-      kv = await nc.jetstream({ timeout: opts.timeoutMs }).views.kv(PRESENCE_BUCKET, { bindOnly: true });
+      const kv = await nc.jetstream({ timeout: opts.timeoutMs }).views.kv(PRESENCE_BUCKET, { bindOnly: true });
+      records = await snapshot(kv, opts.timeoutMs);
     } catch (err) {
-      throw new Error(`no presence bucket "${PRESENCE_BUCKET}" on the bus at ${servers.join(", ")} (no cell has joined yet?): ${(err as Error).message}`, { cause: err });
+      const msg = (err as Error).message;
+      throw new Error(
+        /stream not found/.test(msg)
+          ? `no presence bucket "${PRESENCE_BUCKET}" on the bus at ${where} (no cell has joined yet?)`
+          : `cannot read the presence bucket "${PRESENCE_BUCKET}" on the bus at ${where}: ${msg}`,
+        { cause: err },
+      );
     }
-    const records = await snapshot(kv, opts.timeoutMs);
     const now = Date.now();
     return records.map((r) => ({
       cell_id: r.cell_id,

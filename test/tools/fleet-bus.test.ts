@@ -1,0 +1,50 @@
+// `npm run fleet` on a bus that needs a token: the token comes from AIOS_NATS_TOKEN_FILE as in the
+// app, and nothing secret is printed, not even credentials written into a bus URL.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hasTool } from "../helpers/tools.ts";
+import { startNats, type NatsHandle } from "../helpers/nats.ts";
+import { runTool } from "./fake-pulumi.ts";
+
+const TOKEN = "bus-token-0123456789abcdef";
+
+describe.runIf(hasTool("nats-server"))("npm run fleet on a bus with a token", () => {
+  let nats: NatsHandle;
+  let dir: string;
+
+  beforeAll(async () => {
+    nats = await startNats(["--auth", TOKEN]);
+    dir = mkdtempSync(join(tmpdir(), "aios-fleet-"));
+    writeFileSync(join(dir, "nats-token"), `${TOKEN}\n`);
+  });
+
+  afterAll(async () => {
+    await nats?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fleet = (env: Record<string, string>) => runTool("fleet", [], { cwd: dir, env: { PATH: "/usr/bin:/bin", AIOS_NATS_URLS: nats.url, ...env } });
+
+  it("reads the token from AIOS_NATS_TOKEN_FILE, and says when no cell has joined yet", async () => {
+    const run = await fleet({ AIOS_NATS_TOKEN_FILE: join(dir, "nats-token") });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: no presence bucket "aios_presence" on the bus at ${nats.url} (no cell has joined yet?)`);
+    expect(run.stderr).not.toContain(TOKEN);
+  });
+
+  it("is refused without the token, and masks credentials written into the URL", async () => {
+    const withCreds = nats.url.replace("nats://", "nats://aios:hunter2-secret@");
+    const run = await fleet({ AIOS_NATS_URLS: withCreds });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: cannot reach the bus at nats://***@127.0.0.1:${nats.port}`);
+    expect(run.stderr).not.toContain("hunter2-secret");
+  });
+
+  it("names the variable when the token file cannot be read", async () => {
+    const run = await fleet({ AIOS_NATS_TOKEN_FILE: join(dir, "missing") });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(`error: AIOS_NATS_TOKEN_FILE: cannot read "${join(dir, "missing")}" (ENOENT)`);
+  });
+});
