@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
-import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
+import type { DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import {
   checkContainerBasics,
@@ -14,12 +14,12 @@ import {
   containers,
   hostPorts,
   plainSecretPaths,
-  secretValues,
+  loadStack,
   uploadsOf,
   uploadText,
 } from "./device-checks.ts";
-import { resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
-import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
+import { resolve, unwrap, type Registered } from "./mock-stack.ts";
+import { TEST_SECRETS } from "./stack-config.ts";
 
 let resources: Registered[];
 let device: Device;
@@ -27,11 +27,7 @@ let secrets: string[];
 let cfg: DeviceConfig;
 
 beforeAll(async () => {
-  const run = await runStack("desktop");
-  resources = run.resources;
-  device = run.device;
-  secrets = secretValues(resources, run.secrets);
-  cfg = parseConfig(loadStackConfig("desktop"));
+  ({ resources, device, secrets, cfg } = await loadStack("desktop"));
 });
 
 const byType = (type: string) => resources.filter((r) => r.type === type).map((r) => r.name).sort();

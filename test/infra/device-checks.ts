@@ -3,11 +3,12 @@
 import { expect } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeviceConfig } from "../../infra/config.ts";
+import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
 import { appSeriesNames, metricNames } from "../render/promql.ts";
 import { checkTraefikDynamic } from "../render/traefik-schema.ts";
-import { isSecretEnvelope, resolve, unwrap, type Registered } from "./mock-stack.ts";
+import { isSecretEnvelope, resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
+import { loadStackConfig } from "./stack-config.ts";
 
 export interface Upload {
   file: string;
@@ -163,3 +164,9 @@ export async function checkOutputs(outputs: Record<string, unknown>, secrets: st
   }
 }
 
+
+/** Runs a stack file under mocks; with its parsed config and every secret value to look for. */
+export async function loadStack(stack: string) {
+  const run = await runStack(stack);
+  return { ...run, secrets: secretValues(run.resources, run.secrets), cfg: parseConfig(loadStackConfig(stack)) };
+}

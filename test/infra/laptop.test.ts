@@ -11,11 +11,11 @@ import {
   containers,
   hostPorts,
   plainSecretPaths,
-  secretValues,
+  loadStack,
   uploadsOf,
   uploadText,
 } from "./device-checks.ts";
-import { resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
+import { resolve, unwrap, type Registered } from "./mock-stack.ts";
 import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
 
 let resources: Registered[];
@@ -24,11 +24,7 @@ let secrets: string[];
 let cfg: DeviceConfig;
 
 beforeAll(async () => {
-  const run = await runStack("laptop");
-  resources = run.resources;
-  device = run.device;
-  secrets = secretValues(resources, run.secrets);
-  cfg = parseConfig(loadStackConfig("laptop"));
+  ({ resources, device, secrets, cfg } = await loadStack("laptop"));
 });
 
 const ORGANELLES = ["consciousness-sync", "network-listener", "task-dispatcher", "vscode-bridge"];
