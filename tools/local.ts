@@ -111,6 +111,9 @@ async function main(): Promise<void> {
         AIOS_TOKEN_FILE: tokenFile,
         AIOS_DATA_DIR: join(dataDir, s.name),
         AIOS_LOG_LEVEL: process.env.AIOS_LOG_LEVEL ?? "info",
+        // as on the laptop: the organelles serve alpha; no mDNS (traffic stays on 127.0.0.1)
+        AIOS_MDNS: "off",
+        ...(s.role === "cell" || s.role === "discovery" ? {} : { AIOS_PRIMARY_CELL_URL: `http://127.0.0.1:${ports.get("alpha")}` }),
       };
       const child = startChild(s.name, process.execPath, [APP_MAIN], env, join(logDir, `${s.name}.log`));
       children.push(child);
