@@ -5,6 +5,9 @@ import { z } from "zod";
 import { checkDevice, deviceShape, parseConfig, StackConfigError } from "./config.ts";
 import { defaultSwapMb, DOCKER_PACKAGES } from "./render/cloud-init.ts";
 
+/** The host name leaf nodes dial (the NATS hub's public TLS leaf port); also the VPS's public host. */
+export const HUB_HOST = "nats";
+
 const cidr = z
   .string()
   .regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, "expected an IPv4 or IPv6 CIDR like 203.0.113.7/32");
@@ -85,6 +88,8 @@ export interface DigitalOceanCredentials {
 }
 
 export type VpsConfig = z.infer<typeof vpsConfigSchema> & {
+  /** Always set: the VPS is reached by its hub host name. */
+  lanAddress: string;
   digitalocean: DigitalOceanCredentials;
   /** Swap actually configured (the droplet size decides when unset). */
   swapMb: number;
@@ -118,6 +123,7 @@ export function parseVpsConfig(raw: Record<string, string>): VpsConfig {
   }
   return {
     ...cfg,
+    lanAddress: cfg.lanAddress ?? `${HUB_HOST}.${cfg.domain}`,
     digitalocean: { token, ...(spacesAccessId ? { spacesAccessId } : {}), ...(spacesSecretKey ? { spacesSecretKey } : {}) },
     swapMb: cfg.droplet.swapMb ?? defaultSwapMb(cfg.droplet.size),
     zone: cfg.dns.zone ?? cfg.domain,

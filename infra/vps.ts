@@ -13,10 +13,8 @@ import type { LocalCa } from "./components/tls.ts";
 import { NATS_SECRETS_FILE } from "./render/nats.ts";
 import { TRAEFIK_FILES } from "./render/traefik.ts";
 import { ACME_DIR, withAcmeResolver, withCertResolver, withLeafTls, type AcmeOptions } from "./render/vps-tls.ts";
-import type { VpsConfig } from "./vps-config.ts";
+import { HUB_HOST, type VpsConfig } from "./vps-config.ts";
 
-/** The host name leaf nodes dial (the NATS hub's public TLS leaf port). */
-export const HUB_HOST = "nats";
 const NATS_TLS = { certFile: "/etc/nats/tls/cert.pem", keyFile: "/etc/nats/tls/key.pem" } as const;
 const DATA_TO_BACK_UP = ["vault", "nats", "grafana"] as const;
 
@@ -117,7 +115,7 @@ export class Vps extends pulumi.ComponentResource {
     const letsEncrypt = new docker.Volume("letsencrypt", { name: "aios-letsencrypt" }, onDroplet);
     this.device = new Device(
       cfg.device,
-      { cfg: { ...cfg, lanAddress: cfg.lanAddress ?? publicHost }, provider: this.droplet.provider, publicHost },
+      { cfg, provider: this.droplet.provider, publicHost },
       { parent: this, transformations: [vpsOverlay({ acme: cfg.letsEncrypt, letsEncryptVolume: letsEncrypt.name, droplet: this.droplet })] },
     );
 
