@@ -1,5 +1,6 @@
-// The device's NATS server (JetStream on a volume; hub, or leaf of the hub) and its Prometheus
-// exporter. The token and leaf credentials sit in an included file uploaded as a secret.
+// The device's NATS server (the hub, with JetStream on a volume; or a leaf of the hub, with no
+// JetStream and no volume: its clients use the hub's) and its Prometheus exporter. The token and
+// leaf credentials sit in an included file uploaded as a secret.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
@@ -24,18 +25,17 @@ export class Bus extends pulumi.ComponentResource {
   constructor(name: string, args: BusArgs, opts: pulumi.ComponentResourceOptions) {
     super("aios:infra:Bus", name, {}, opts);
     const o = { parent: this };
-    const conf = renderNatsConfig({
-      serverName: args.device,
-      storeDir: args.server.dataPath ?? "/data",
-      domain: args.role.mode === "hub" ? "hub" : args.device,
-    });
+    const hub = args.role.mode === "hub";
+    const conf = renderNatsConfig(
+      hub ? { mode: "hub", serverName: args.device, storeDir: args.server.dataPath ?? "/data" } : { mode: "leaf", serverName: args.device },
+    );
     this.server = serviceContainer(
       {
         spec: args.server,
         image: pulled("nats", o),
         command: ["nats-server", "-c", `${CONF_DIR}/nats.conf`],
         healthTest: wgetProbe(NATS_MONITOR_PORT, "/healthz"),
-        volume: dataVolume(args.server.name, o),
+        ...(hub ? { volume: dataVolume(args.server.name, o) } : {}),
         uploads: [
           { file: `${CONF_DIR}/nats.conf`, content: conf },
           {

@@ -1,28 +1,46 @@
 // nats-server config for a device: the main file (no secrets) and an included secrets file
 // (client token and leaf-node credentials), so only the latter is a secret upload.
+//
+// One JetStream for the whole network: only the hub runs it (domain "hub", store on a volume).
+// A leaf runs no JetStream and maps its clients' JetStream API ($JS.API.>, $KV.>) to the hub's
+// domain with `default_js_domain`, so the mapped requests cross the leaf link and every cell on
+// every device shares one presence bucket, message stream and task store. Without the mapping
+// nats-server denies $JS.API.> and $KV.> on leaf links ("JetStream Not Extended") and a cell on
+// a leaf gets "503 no responders" for every JetStream call.
 import { NATS_CLIENT_PORT, NATS_LEAF_PORT, NATS_MONITOR_PORT } from "../plan.ts";
 
 export const NATS_SECRETS_FILE = "secrets.conf";
 export const LEAF_USER = "leaf";
+/** The hub's JetStream domain: the one JetStream every device uses. */
+export const JS_DOMAIN = "hub";
+/** nats-server's default account: clients that authenticate with the token land in it. */
+const GLOBAL_ACCOUNT = "$G";
 
-export interface NatsOptions {
-  serverName: string;
-  storeDir: string;
-  /** JetStream domain: each server keeps its own, so a leaf's store never clashes with the hub's. */
-  domain: string;
+/** Where the server listens: the container ports on every interface, or test ports on 127.0.0.1. */
+export interface NatsListen {
+  host: string;
+  client: number;
+  monitor: number;
+  leaf: number;
 }
+
+export const CONTAINER_LISTEN: NatsListen = { host: "0.0.0.0", client: NATS_CLIENT_PORT, monitor: NATS_MONITOR_PORT, leaf: NATS_LEAF_PORT };
+
+export type NatsOptions = { serverName: string; listen?: NatsListen } & ({ mode: "hub"; storeDir: string } | { mode: "leaf" });
 
 const q = (s: string): string => JSON.stringify(s);
 
 export function renderNatsConfig(opts: NatsOptions): string {
+  const at = opts.listen ?? CONTAINER_LISTEN;
+  const jetstream =
+    opts.mode === "hub"
+      ? ["jetstream {", `  store_dir: ${q(opts.storeDir)}`, `  domain: ${q(JS_DOMAIN)}`, "}"]
+      : [`default_js_domain: { ${q(GLOBAL_ACCOUNT)}: ${q(JS_DOMAIN)} }`];
   return [
     `server_name: ${q(opts.serverName)}`,
-    `listen: "0.0.0.0:${NATS_CLIENT_PORT}"`,
-    `http: "0.0.0.0:${NATS_MONITOR_PORT}"`,
-    "jetstream {",
-    `  store_dir: ${q(opts.storeDir)}`,
-    `  domain: ${q(opts.domain)}`,
-    "}",
+    `listen: "${at.host}:${at.client}"`,
+    `http: "${at.host}:${at.monitor}"`,
+    ...jetstream,
     `include ${q(`./${NATS_SECRETS_FILE}`)}`,
     "",
   ].join("\n");
@@ -31,12 +49,12 @@ export function renderNatsConfig(opts: NatsOptions): string {
 export type NatsRole = { mode: "hub" } | { mode: "leaf"; hubHost: string; hubLeafPort: number };
 
 /** The secrets file: client token, and leaf-node credentials (the hub's listener or the leaf's remote). */
-export function renderNatsSecrets(role: NatsRole, busToken: string): string {
+export function renderNatsSecrets(role: NatsRole, busToken: string, listen: NatsListen = CONTAINER_LISTEN): string {
   const lines = ["authorization {", `  token: ${q(busToken)}`, "}"];
   if (role.mode === "hub") {
     lines.push(
       "leafnodes {",
-      `  listen: "0.0.0.0:${NATS_LEAF_PORT}"`,
+      `  listen: "${listen.host}:${listen.leaf}"`,
       "  authorization {",
       `    user: ${q(LEAF_USER)}`,
       `    password: ${q(busToken)}`,

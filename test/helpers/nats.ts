@@ -25,6 +25,15 @@ const listening = (port: number): Promise<boolean> =>
     s.once("error", () => resolve(false));
   });
 
+/** Stops a server process (SIGTERM) and waits for it to exit; no-op when it is not running. */
+export async function stopServer(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    p.once("exit", () => resolve());
+    p.kill("SIGTERM");
+  });
+}
+
 export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "aios-nats-"));
@@ -42,11 +51,7 @@ export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
     async stop() {
       const p = proc;
       proc = undefined;
-      if (!p || p.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        p.once("exit", () => resolve());
-        p.kill("SIGTERM");
-      });
+      await stopServer(p);
     },
     async dispose() {
       await handle.stop();

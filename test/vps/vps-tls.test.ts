@@ -57,7 +57,7 @@ describe("the hub's public leaf-node port", () => {
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=nats.aios.example.com",
       "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
     writeFileSync(join(dir, NATS_SECRETS_FILE), secrets);
-    writeFileSync(join(dir, "nats.conf"), renderNatsConfig({ serverName: "vps", storeDir: join(dir, "js"), domain: "hub" }));
+    writeFileSync(join(dir, "nats.conf"), renderNatsConfig({ mode: "hub", serverName: "vps", storeDir: join(dir, "js") }));
     const ok = spawnSync("nats-server", ["-t", "-c", join(dir, "nats.conf")], { encoding: "utf8" });
     expect(`${ok.stdout}${ok.stderr}`).toMatch(/configuration file .* is valid/);
     // And the check is real: a missing certificate file is refused.

@@ -2,6 +2,10 @@
 // the configured servers in order until one answers, then the client reconnects by itself.
 // Features register `onUp` hooks that (re)create their JetStream resources after every
 // connect or reconnect, because a restarted nats-server may have come back empty.
+// The connection can be up while JetStream is not: a leaf server cut off from the hub (the one
+// JetStream) still accepts clients. A probe asks JetStream every few seconds; while it does not
+// answer the bus reports why (so /health says degraded), and when it answers again the hooks
+// run again, as after a reconnect.
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { maskUrl } from "./mask.ts";
@@ -14,6 +18,9 @@ export interface BusOptions {
   log: { info(msg: string): void; warn(msg: string): void };
 }
 
+/** How often a connected bus asks JetStream whether it answers. */
+const JS_PROBE_MS = 2000;
+
 type UpHook = (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager) => Promise<void>;
 
 export class Bus extends EventEmitter {
@@ -24,6 +31,10 @@ export class Bus extends EventEmitter {
   private closed = false;
   private readonly hooks: UpHook[] = [];
   private hooksRunning: Promise<void> = Promise.resolve();
+  /** True while the connection is up and JetStream does not answer. */
+  private jsLost = false;
+  private probing = false;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   private readonly opts: BusOptions;
 
@@ -69,6 +80,8 @@ export class Bus extends EventEmitter {
         this.nc = nc;
         this.js = nc.jetstream({ timeout: 2000 });
         this.watchStatus(nc);
+        this.probeTimer = setInterval(() => void this.probeJetStream(nc), JS_PROBE_MS);
+        this.probeTimer.unref();
         await this.markUp();
         return;
       } catch (err) {
@@ -94,8 +107,29 @@ export class Bus extends EventEmitter {
     })();
   }
 
+  private async probeJetStream(nc: NatsConnection): Promise<void> {
+    if (!this.connected || this.probing) return;
+    this.probing = true;
+    try {
+      await nc.jetstreamManager({ timeout: JS_PROBE_MS }); // asks $JS.API.INFO
+      if (this.jsLost) {
+        this.jsLost = false;
+        this.opts.log.info("JetStream answers again");
+        await this.runHooks(this.hooks);
+      }
+    } catch (err) {
+      if (!this.connected) return; // the disconnect is reported as such
+      this.lastError = `JetStream unavailable: ${(err as Error).message}`;
+      if (!this.jsLost) this.opts.log.warn(this.lastError);
+      this.jsLost = true;
+    } finally {
+      this.probing = false;
+    }
+  }
+
   private async markUp(): Promise<void> {
     this.connected = true;
+    this.jsLost = false;
     this.lastError = undefined;
     this.opts.log.info(`connected to the bus at ${this.server ?? "?"}`);
     await this.runHooks(this.hooks);
@@ -133,6 +167,7 @@ export class Bus extends EventEmitter {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.probeTimer);
     const nc = this.nc;
     this.nc = undefined;
     this.connected = false;

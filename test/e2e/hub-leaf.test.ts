@@ -1,0 +1,139 @@
+// The bus across devices, for real: a hub nats-server and a leaf nats-server started from the
+// rendered configs (test ports on 127.0.0.1, token auth as rendered), a cell on each, and the
+// network's one JetStream on the hub. Then the leaf's link to the hub is cut (the hub stops):
+// the leaf's cell keeps answering, says degraded, queues, and delivers once the hub is back.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsListen, type NatsOptions, type NatsRole } from "../../infra/render/nats.ts";
+import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
+import { stopServer } from "../helpers/nats.ts";
+import { freePort, waitFor } from "../helpers/ports.ts";
+import { api, type ServiceHandle } from "../helpers/service.ts";
+import { hasTool } from "../helpers/tools.ts";
+
+const BUS_TOKEN = "bus-token-hub-leaf-0123456789";
+
+interface Server {
+  url: string;
+  listen: NatsListen;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+const listenOn = async (): Promise<NatsListen> => ({ host: "127.0.0.1", client: await freePort(), monitor: await freePort(), leaf: await freePort() });
+
+const monitor = async (s: Server, path: string): Promise<Record<string, unknown>> =>
+  (await (await fetch(`http://127.0.0.1:${s.listen.monitor}${path}`)).json()) as Record<string, unknown>;
+
+/** A nats-server run from the rendered main file and secrets file, restartable on the same ports and store. */
+function natsServer(dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server {
+  writeFileSync(join(dir, "nats.conf"), renderNatsConfig({ ...main, listen }));
+  writeFileSync(join(dir, NATS_SECRETS_FILE), renderNatsSecrets(role, BUS_TOKEN, listen), { mode: 0o600 });
+  let proc: ChildProcess | undefined;
+  let out = "";
+  const server: Server = {
+    url: `nats://127.0.0.1:${listen.client}`,
+    listen,
+    output: () => out,
+    async start() {
+      proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+      await waitFor(`nats-server ${main.serverName} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);
+    },
+    async stop() {
+      const p = proc;
+      proc = undefined;
+      await stopServer(p);
+    },
+  };
+  return server;
+}
+
+const health = async (cell: ServiceHandle) => (await api("GET", `${cell.url}/health`)).json as { status: string; reasons: string[] };
+
+describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendered configs, real servers and cells)", () => {
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const d = mkdtempSync(join(tmpdir(), "aios-hub-leaf-"));
+    dirs.push(d);
+    return d;
+  };
+  let hub: Server;
+  let leaf: Server;
+  let father: ServiceHandle; // on the hub's server (the desktop)
+  let alpha: ServiceHandle; // on the leaf's server (the laptop)
+
+  const leafLinked = (): Promise<unknown> =>
+    waitFor("the leaf's link to the hub", async () => (await monitor(leaf, "/leafz")).leafnodes === 1, 15_000);
+
+  beforeAll(async () => {
+    const hubListen = await listenOn();
+    const hubDir = tempDir();
+    hub = natsServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, { mode: "hub" });
+    leaf = natsServer(tempDir(), await listenOn(), { mode: "leaf", serverName: "laptop" }, { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf });
+    await hub.start();
+    await leaf.start();
+    await leafLinked();
+    // One process at a time: the test machines have two cores.
+    father = await startCell(hub.url, "father", { AIOS_DEVICE: "desktop", AIOS_NATS_TOKEN: BUS_TOKEN });
+    alpha = await startCell(leaf.url, "alpha", { AIOS_DEVICE: "laptop", AIOS_NATS_TOKEN: BUS_TOKEN });
+  }, 45_000);
+
+  afterAll(async () => {
+    await Promise.all([father?.kill(), alpha?.kill()]);
+    await Promise.all([leaf?.stop(), hub?.stop()]);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("the leaf runs no JetStream of its own: the one store is the hub's", async () => {
+    expect(leaf.output()).not.toContain("Starting JetStream");
+    expect(hub.output()).toContain("Starting JetStream");
+    const jsz = await monitor(hub, "/jsz");
+    expect(jsz.streams).toBeGreaterThanOrEqual(2); // KV_aios_presence and AIOS_MESSAGES, created by both cells
+  });
+
+  it("each cell sees the other up, across the leaf link", async () => {
+    const seenByFather = await waitPeer(father.url, "alpha", "up");
+    const seenByAlpha = await waitPeer(alpha.url, "father", "up");
+    expect(seenByFather.device).toBe("laptop");
+    expect(seenByAlpha.device).toBe("desktop");
+    expect((await health(alpha)).status).toBe("ok");
+  });
+
+  it("delivers messages both ways between the leaf's cell and the hub's cell", async () => {
+    const up = await send(alpha.url, "father", { from: "the laptop" });
+    const down = await send(father.url, "alpha", { from: "the desktop" });
+    expect([up.queued, down.queued]).toEqual([false, false]);
+    expect((await waitInbox(father.url, [up.id])).find((m) => m.id === up.id)).toMatchObject({ from: "alpha", body: { from: "the laptop" } });
+    expect((await waitInbox(alpha.url, [down.id])).find((m) => m.id === down.id)).toMatchObject({ from: "father", body: { from: "the desktop" } });
+  });
+
+  it("with the link cut, the leaf's cell answers degraded and queues; when the hub returns it recovers and delivers", async () => {
+    await hub.stop();
+    const degraded = await waitFor("alpha to report degraded", async () => {
+      const h = await health(alpha);
+      return h.status === "degraded" && h;
+    });
+    expect(degraded.reasons.join(" ")).toMatch(/JetStream/);
+    const queued = await send(alpha.url, "father", "sent while the hub is away");
+    expect(queued.queued).toBe(true);
+
+    await hub.start();
+    await leafLinked();
+    await waitFor("alpha to report ok again", async () => (await health(alpha)).status === "ok", 15_000);
+    const got = await waitInbox(father.url, [queued.id], 15_000);
+    expect(got.filter((m) => m.id === queued.id)).toHaveLength(1);
+    // The view and the inbox keep working after the outage, not only the queued message.
+    await waitPeer(alpha.url, "father", "up");
+    await waitPeer(father.url, "alpha", "up");
+    const after = await send(father.url, "alpha", "after the outage");
+    expect(after.queued).toBe(false);
+    await waitInbox(alpha.url, [after.id]);
+    expect((await inbox(alpha.url)).messages.filter((m) => m.id === after.id)).toHaveLength(1);
+  }, 60_000);
+});
