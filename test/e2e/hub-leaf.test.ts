@@ -2,6 +2,7 @@
 // rendered configs (test ports on 127.0.0.1, token auth as rendered), a cell on each, and the
 // network's one JetStream on the hub. Then the leaf's link to the hub is cut (the hub stops):
 // the leaf's cell keeps answering, says degraded, queues, and delivers once the hub is back.
+// The laptop's task dispatcher (an organelle) uses the same store through the leaf.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsListen, type NatsOptions, type NatsRole } from "../../infra/render/nats.ts";
 import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
+import { startDispatcher, submit, waitCellReady, waitTask } from "../organelles/helpers.ts";
 import { stopServer } from "../helpers/nats.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
@@ -111,6 +113,19 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
     expect([up.queued, down.queued]).toEqual([false, false]);
     expect((await waitInbox(father.url, [up.id])).find((m) => m.id === up.id)).toMatchObject({ from: "alpha", body: { from: "the laptop" } });
     expect((await waitInbox(alpha.url, [down.id])).find((m) => m.id === down.id)).toMatchObject({ from: "father", body: { from: "the desktop" } });
+  });
+
+  it("the laptop's task dispatcher sees the cells of both devices and runs a task through the hub's store", async () => {
+    const dispatcher = await startDispatcher(leaf.url, { AIOS_DEVICE: "laptop", AIOS_NATS_TOKEN: BUS_TOKEN });
+    try {
+      await waitCellReady(dispatcher.url, "father");
+      await waitCellReady(dispatcher.url, "alpha");
+      const id = await submit(dispatcher.url, { task_type: "echo", payload: { message: "across devices" } });
+      const done = await waitTask(dispatcher.url, id, "completed", (t) => t.status === "completed");
+      expect(["father", "alpha"]).toContain(done.assigned_to);
+    } finally {
+      await dispatcher.kill();
+    }
   });
 
   it("with the link cut, the leaf's cell answers degraded and queues; when the hub returns it recovers and delivers", async () => {
