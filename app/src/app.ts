@@ -1,5 +1,5 @@
 // buildApp: the service for the configured role, ready to listen (it does not listen itself).
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { AppConfig } from "./config.ts";
 import configPlugin from "./plugins/config.ts";
 import metricsPlugin from "./plugins/metrics.ts";
@@ -15,12 +15,14 @@ export interface BuildOptions {
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
-  const rolePlugin = ROLE_PLUGINS[config.role];
-  if (!rolePlugin) throw new Error(`AIOS_ROLE: the role "${config.role}" is not available in this build`);
+  const rolePlugin = await ROLE_PLUGINS[config.role]();
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimit,
-    disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+    // one log line per request only when debugging
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+    }),
     // Refuse unknown fields instead of dropping them (fastify's default): a misspelt optional
     // field must not silently fall back to its default. The 400 names the field.
     ajv: { customOptions: { removeAdditional: false } },

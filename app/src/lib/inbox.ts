@@ -1,7 +1,7 @@
 // A cell's inbox: an append-only JSON-lines file in the data directory. Each message is written
 // and fsynced before it is acknowledged on the bus, and a message id seen before is dropped, so
 // redeliveries (at-least-once) reach the reader exactly once.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Message {
@@ -30,6 +30,13 @@ export class Inbox {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
+    // A crash mid-write leaves a torn last line; its message was never acked, so it comes
+    // again. Cut it off, or the next append would be glued to it and lost on the next start.
+    const end = text.lastIndexOf("\n") + 1;
+    if (end < text.length) {
+      truncateSync(path, Buffer.byteLength(text.slice(0, end)));
+      text = text.slice(0, end);
+    }
     for (const line of text.split("\n")) {
       if (!line) continue;
       try {
@@ -37,7 +44,7 @@ export class Inbox {
         this.messages.push(m);
         this.seen.add(m.id);
       } catch {
-        // a torn last line from a crash mid-write; its message was never acked, so it comes again
+        // unreadable line (edited by hand?): skipped rather than refusing to start
       }
     }
     this.fd = openSync(path, "a", 0o600);
@@ -51,15 +58,25 @@ export class Inbox {
     return this.messages.length;
   }
 
-  /** Stores a message durably; returns false when its id was already stored. */
-  add(m: Message): boolean {
-    if (this.seen.has(m.id)) return false;
-    const stored: Stored = { seq: this.lastSeq + 1, id: m.id, from: m.from, to: m.to, body: m.body, sent_at: m.sent_at };
-    writeSync(this.fd, `${JSON.stringify(stored)}\n`);
+  /**
+   * Stores messages durably with one write and one fsync (a batch pulled from the bus);
+   * ids already stored, or repeated within the batch, are dropped. Returns how many were new.
+   */
+  addMany(batch: Message[]): number {
+    const fresh: Stored[] = [];
+    let seq = this.lastSeq;
+    for (const m of batch) {
+      if (this.seen.has(m.id) || fresh.some((f) => f.id === m.id)) continue;
+      fresh.push({ seq: ++seq, id: m.id, from: m.from, to: m.to, body: m.body, sent_at: m.sent_at });
+    }
+    if (fresh.length === 0) return 0;
+    writeSync(this.fd, fresh.map((f) => `${JSON.stringify(f)}\n`).join(""));
     fsyncSync(this.fd);
-    this.messages.push(stored);
-    this.seen.add(m.id);
-    return true;
+    for (const f of fresh) {
+      this.messages.push(f);
+      this.seen.add(f.id);
+    }
+    return fresh.length;
   }
 
   /** Messages after `cursor` (a sequence number), oldest first. */

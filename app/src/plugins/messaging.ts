@@ -61,6 +61,24 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   metrics.outboxPending.set(outbox.size);
   const consumers: ConsumerMessages[] = [];
 
+  // Messages pulled from the bus are stored in batches: one fsync for everything that arrived
+  // in the same turn of the event loop, then every message of the batch is acked.
+  let batch: { m: JsMsg; msg: Message }[] = [];
+  const storeBatch = (): void => {
+    const items = batch;
+    batch = [];
+    try {
+      const fresh = inbox.addMany(items.map((i) => i.msg));
+      metrics.messagesReceived.inc(fresh);
+      metrics.messagesDuplicate.inc(items.length - fresh);
+    } catch (err) {
+      // not stored, so not acked: the bus redelivers them after ack_wait
+      app.log.error(`inbox write failed, ${items.length} messages will be redelivered: ${(err as Error).message}`);
+      return;
+    }
+    for (const { m } of items) m.ack();
+  };
+
   const receive = (m: JsMsg): void => {
     let msg: Message;
     try {
@@ -73,9 +91,8 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
       m.ack(); // a cell does not receive its own broadcast
       return;
     }
-    if (inbox.add(msg)) metrics.messagesReceived.inc();
-    else metrics.messagesDuplicate.inc();
-    m.ack();
+    batch.push({ m, msg });
+    if (batch.length === 1) setImmediate(storeBatch);
   };
 
   const consume = async (js: JetStreamClient, jsm: JetStreamManager): Promise<void> => {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { appendFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Inbox, type Message } from "../../app/src/lib/inbox.ts";
+
+const msg = (id: string, body: unknown = id): Message => ({ id, from: "a", to: "b", body, sent_at: "2026-01-01T00:00:00.000Z" });
+
+describe("inbox (the receiver's durable, de-duplicated store)", () => {
+  it("stores a batch once, dropping ids repeated in the batch or stored before", () => {
+    const inbox = new Inbox(mkdtempSync(join(tmpdir(), "aios-inbox-")));
+    expect(inbox.addMany([msg("1"), msg("2"), msg("1")])).toBe(2);
+    expect(inbox.addMany([msg("2"), msg("3")])).toBe(1);
+    expect(inbox.read(0, 10).messages.map((m) => m.id)).toEqual(["1", "2", "3"]);
+    inbox.close();
+  });
+
+  it("pages with a cursor and survives a restart, including a torn last line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-inbox-"));
+    const first = new Inbox(dir);
+    first.addMany([msg("1"), msg("2"), msg("3")]);
+    first.close();
+    appendFileSync(join(dir, "inbox.jsonl"), '{"seq":4,"id":"4","fr'); // a crash mid-write
+
+    const again = new Inbox(dir);
+    const page = again.read(0, 2);
+    expect(page.messages.map((m) => m.id)).toEqual(["1", "2"]);
+    expect(page.cursor).toBe(2);
+    expect(again.read(page.cursor, 10).messages.map((m) => m.id)).toEqual(["3"]);
+    expect(again.read(3, 10)).toEqual({ messages: [], cursor: 3 });
+    // ids stored before the restart are still recognised as duplicates
+    expect(again.addMany([msg("2"), msg("4", "redelivered")])).toBe(1);
+    expect(again.read(3, 10).messages).toEqual([msg("4", "redelivered")]);
+    again.close();
+    // the redelivered message was appended cleanly, not glued to the torn line
+    const third = new Inbox(dir);
+    expect(third.read(0, 10).messages.map((m) => m.id)).toEqual(["1", "2", "3", "4"]);
+    third.close();
+  });
+});
