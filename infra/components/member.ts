@@ -21,8 +21,8 @@ export interface MemberArgs {
   spec: ServiceSpec;
   image: pulumi.Input<string>;
   device: string;
-  /** Address other devices use to reach this device's published ports. */
-  publicHost: pulumi.Input<string>;
+  /** The URL other members and devices use to reach this one (AIOS_PUBLIC_URL). */
+  publicUrl: pulumi.Input<string>;
   natsUrl: string;
   credentials: MemberCredentials;
 }
@@ -52,7 +52,7 @@ function credentialWiring(spec: ServiceSpec, c: MemberCredentials) {
     busTokenFile,
     uploads: [secretFile(roleIdFile, c.roleId), secretFile(secretIdFile, c.secretId), { file: LOGIN_SCRIPT, content: login }],
     // The login step runs before the app, under tini, from the image's WORKDIR.
-    command: ["sh", "-c", `node ${LOGIN_SCRIPT} && exec node src/main.ts`],
+    command: ["sh", "-c", `node ${LOGIN_SCRIPT} && exec node dist/main.js`],
     tmpfs: { [RUN_DIR]: `rw,noexec,nosuid,size=1m,uid=${APP_USER},mode=0700` },
   };
 }
@@ -74,7 +74,7 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     NODE_OPTIONS: `--max-old-space-size=${heapMb}`,
     ...spec.env,
   };
-  const publicUrl = pulumi.interpolate`AIOS_PUBLIC_URL=http://${args.publicHost}:${spec.publish[0]?.external ?? spec.port}`;
+  const publicUrl = pulumi.interpolate`AIOS_PUBLIC_URL=${args.publicUrl}`;
   return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), publicUrl];
 }
 

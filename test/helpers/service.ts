@@ -20,7 +20,13 @@ export interface ServiceHandle {
   restart(): Promise<ServiceHandle>;
 }
 
-export async function startService(env: Record<string, string>, opts: { waitHealthy?: boolean } = {}): Promise<ServiceHandle> {
+export interface StartOptions {
+  waitHealthy?: boolean;
+  /** The entry point to run (default app/src/main.ts; the packaged app runs dist/main.js). */
+  main?: string;
+}
+
+export async function startService(env: Record<string, string>, opts: StartOptions = {}): Promise<ServiceHandle> {
   const port = env.AIOS_PORT ? Number(env.AIOS_PORT) : await freePort();
   const full: Record<string, string> = {
     AIOS_DEVICE: "desktop",
@@ -33,7 +39,7 @@ export async function startService(env: Record<string, string>, opts: { waitHeal
   };
   full.AIOS_PUBLIC_URL ??= `http://127.0.0.1:${port}`;
   let out = "";
-  const proc = spawn(process.execPath, [APP_MAIN], {
+  const proc = spawn(process.execPath, [opts.main ?? APP_MAIN], {
     env: { PATH: process.env.PATH ?? "", ...full },
     stdio: ["ignore", "pipe", "pipe"],
   });

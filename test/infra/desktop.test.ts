@@ -113,7 +113,7 @@ describe("desktop stack under mocks", () => {
   it("cells get their credentials from Vault: an AppRole login step writes token files on a private tmpfs", () => {
     const father = containers(resources).find((c) => c.name === "father")!;
     const i = unwrap(father.inputs) as { command: string[]; tmpfs: Record<string, string>; envs: string[] };
-    expect(i.command).toEqual(["sh", "-c", "node /opt/aios/vault-login.mjs && exec node src/main.ts"]);
+    expect(i.command).toEqual(["sh", "-c", "node /opt/aios/vault-login.mjs && exec node dist/main.js"]);
     expect(Object.keys(i.tmpfs)).toEqual(["/run/aios"]);
     expect(i.envs).toContain("AIOS_TOKEN_FILE=/run/aios/token");
     expect(i.envs).toContain("AIOS_NATS_TOKEN_FILE=/run/aios/nats-token");

@@ -1,0 +1,52 @@
+// The packaged app (dist/, plain JavaScript from Node's type stripper) is what Docker devices
+// and the phone run: it must hold every module and run the same service as src/.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { hasTool } from "../helpers/tools.ts";
+import { startNats, type NatsHandle } from "../helpers/nats.ts";
+import { startService, type ServiceHandle } from "../helpers/service.ts";
+
+const APP = resolve(import.meta.dirname, "../../app");
+const listJs = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js")).sort();
+
+describe.skipIf(!hasTool("nats-server"))("npm --prefix app run package", () => {
+  let app: string;
+  let nats: NatsHandle;
+  const services: ServiceHandle[] = [];
+
+  beforeAll(async () => {
+    // a copy of app/, so the suite never writes into the working tree
+    app = join(mkdtempSync(join(tmpdir(), "aios-pkg-")), "app");
+    for (const part of ["package.json", "src", "scripts"]) cpSync(join(APP, part), join(app, part), { recursive: true });
+    symlinkSync(resolve(APP, "../node_modules"), join(app, "node_modules"));
+    execFileSync(process.execPath, ["--no-warnings", "scripts/package.ts"], { cwd: app });
+    nats = await startNats();
+  });
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.kill()));
+    await nats?.dispose();
+  });
+
+  it("turns every src/*.ts into dist/*.js with no TypeScript left in an import", () => {
+    const ts = readdirSync(join(app, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+    expect(listJs(join(app, "dist"))).toEqual(ts.map((f) => f.replace(/\.ts$/, ".js")).sort());
+    for (const f of listJs(join(app, "dist"))) {
+      expect(readFileSync(join(app, "dist", f), "utf8"), f).not.toMatch(/from\s+["']\.[^"']*\.ts["']|import\(["']\.[^"']*\.ts["']\)/);
+    }
+  });
+
+  it.each(["cell", "task-dispatcher"])("runs the %s role from dist/main.js like src/main.ts", async (role) => {
+    const svc = await startService(
+      { AIOS_ROLE: role, AIOS_CELL_ID: `pkg-${role}`, AIOS_NATS_URLS: nats.url },
+      { main: join(app, "dist/main.js") },
+    );
+    services.push(svc);
+    const health = (await (await fetch(`${svc.url}/health`)).json()) as { role: string; version: string; bus: { connected: boolean } };
+    expect(health.role).toBe(role);
+    expect(health.version).toBe(JSON.parse(readFileSync(join(APP, "package.json"), "utf8")).version);
+  });
+});
