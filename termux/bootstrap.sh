@@ -209,6 +209,8 @@ fi
 
 say "installing the app's production dependencies"
 (cd "$root/app" && npm install --omit=dev --no-audit --no-fund --no-update-notifier --loglevel=error)
+say "packaging the app as plain JavaScript (dist/)"
+(cd "$root/app" && npm run --silent package)
 version=$(cd "$root/app" && node -p 'require("./package.json").version')
 
 # Swap the new app and scripts in; the data directory lives elsewhere and is never touched.

@@ -44,4 +44,7 @@ export AIOS_ROLE=cell AIOS_CELL_ID=$name AIOS_PORT=$port AIOS_DATA_DIR="$cell_di
 export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_NATS_TOKEN_FILE AIOS_HOST
 [ -z "${AIOS_PUBLIC_URL:-}" ] || export AIOS_PUBLIC_URL
 cd "$AIOS_HOME/app"
-exec node src/main.ts
+# The packaged app (dist/, made by the bootstrap) with lean V8 settings: about 35 MB less
+# resident memory than running src/ directly. Same flags as the Docker image.
+export NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"
+exec node dist/main.js

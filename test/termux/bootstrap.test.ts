@@ -157,7 +157,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     // Its output reaches the service's log directory, and the node that runs it is Termux's.
     await waitFor("the cell's log", () => existsSync(logFile) && readFileSync(logFile, "utf8").includes("Server listening"));
     const pid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
-    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe("src/main.ts");
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe("dist/main.js");
 
     // Another cell on the same bus sees beta up, with the public URL it was given.
     alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url, AIOS_NATS_TOKEN: BUS_TOKEN });
