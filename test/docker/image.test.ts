@@ -9,6 +9,9 @@ import { freePort, waitFor } from "../helpers/ports.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { TEST_TOKEN } from "../helpers/service.ts";
 import { localBaseImage, startEngine, type Engine } from "./engine.ts";
+import { parseConfig } from "../../infra/config.ts";
+import { planServices } from "../../infra/plan.ts";
+import { loadStackConfig } from "../infra/stack-config.ts";
 
 const APP_DIR = resolve(import.meta.dirname, "../../app");
 const BASE = "aios-test/node24-glibc:local";
@@ -84,6 +87,41 @@ describe.skipIf(!hasTool("dockerd") || !hasTool("nats-server"))("app/Dockerfile"
     for (const dep of Object.keys(pkg.dependencies)) expect(installed).toContain(dep.split("/")[0]);
     for (const devTool of ["typescript", "vitest", "eslint", "@types"]) expect(installed).not.toContain(devTool);
   });
+
+  // The laptop's app services under the memory limits its stack gives them (docker --memory):
+  // each must come up healthy, take a burst of requests and never be OOM-killed.
+  it("runs every laptop app service within its stack's memory limit", async () => {
+    const laptop = planServices(parseConfig(loadStackConfig("laptop")));
+    const apps = laptop.filter((s) => s.role !== undefined);
+    expect(apps.length).toBeGreaterThanOrEqual(5);
+    const figures: string[] = [];
+    for (const svc of apps) {
+      const port = await freePort();
+      const boxed = engine
+        .docker([
+          "run", "-d", "--network", "host", "--memory", `${svc.memoryMb}m`, "--memory-swap", `${svc.memoryMb}m`,
+          "-e", `AIOS_ROLE=${svc.role}`, "-e", `AIOS_CELL_ID=mem-${svc.role}`, "-e", "AIOS_DEVICE=laptop",
+          "-e", "AIOS_HOST=127.0.0.1", "-e", `AIOS_PORT=${port}`, "-e", "AIOS_MDNS=off",
+          "-e", `AIOS_NATS_URLS=${nats.url}`, "-e", `AIOS_TOKEN=${TEST_TOKEN}`,
+          IMAGE,
+        ])
+        .trim();
+      try {
+        await waitFor(`${svc.role} /health`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000, 250);
+        for (let round = 0; round < 20; round++) {
+          await Promise.all(
+            Array.from({ length: 25 }, () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text())),
+          );
+        }
+        const used = engine.docker(["stats", "--no-stream", "--format", "{{.MemUsage}}", boxed]).trim();
+        figures.push(`${svc.role}: ${used}`);
+        expect(engine.docker(["inspect", "-f", "{{.State.OOMKilled}} {{.State.Running}}", boxed]).trim()).toBe("false true");
+      } finally {
+        engine.docker(["rm", "-f", boxed]);
+      }
+    }
+    console.log(`memory in use after 500 requests (limit from Pulumi.laptop.yaml):\n  ${figures.join("\n  ")}`);
+  }, 240_000);
 
   it("stops cleanly on docker stop (SIGTERM reaches node through tini)", () => {
     engine.docker(["stop", "-t", "20", container], { timeoutMs: 40_000 });
