@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startNats, type NatsHandle } from "../test/helpers/nats.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { healthy, startChild, until } from "../tools/local/process.ts";
+import { deployedNodeFlags, packagedApp } from "../test/helpers/packaged-app.ts";
 import { BENCH_TOKEN, rssMb, startCell, startFlags, type BenchCell } from "./lib/cell.ts";
 import { median, percentile, type Figure } from "./lib/stats.ts";
 import { openLoop } from "./lib/open-loop.ts";
@@ -189,27 +190,35 @@ function memory(pid: number): { rss: number; anon: number; pss: number } {
   return { rss: rssMb(pid), anon: kb(status, "RssAnon"), pss: kb(rollup, "Pss") };
 }
 
-/** Node flags that lower a cell's idle memory (young generation 1 MB, one V8 worker thread). */
-const LEAN_FLAGS = ["--max-semi-space-size=1", "--v8-pool-size=1"];
+const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"];
 
+/**
+ * Idle memory of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS),
+ * and of a cell run from src/ as in development (`npm start`), for comparison.
+ */
 async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
-  const flags = startFlags();
-  const variants: [string, string[]][] = [["npm start", flags]];
-  if (flags.join(" ") !== LEAN_FLAGS.join(" ")) variants.push(["lean flags", LEAN_FLAGS]);
-  const cells = await Promise.all(
-    variants.map(async ([label, f], i) => [label, f, await startCell({ name: `bench-idle-${i}`, natsUrl: nats.url, port: await freePort(), flags: f })] as const),
-  );
+  const app = packagedApp();
+  const deployed = deployedNodeFlags();
+  const variants = [
+    { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: undefined as string | undefined },
+    ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: join(app, "dist/main.js") })),
+  ];
+  const procs: BenchCell[] = [];
+  for (const [i, v] of variants.entries()) {
+    const env = { AIOS_ROLE: v.role, AIOS_MDNS: "off", ...(v.role === "cell" ? {} : { AIOS_CELL_ID: "" }) };
+    procs.push(await startCell({ name: `bench-idle-${i}`, natsUrl: nats.url, port: await freePort(), flags: v.flags, env, ...(v.main ? { main: v.main } : {}) }));
+  }
   await sleep(10_000); // let startup garbage be collected and heartbeats settle
-  const figures = cells.map(([label, f, cell]): Figure => {
-    const m = memory(cell.pid);
+  const figures = variants.map((v, i): Figure => {
+    const m = memory(procs[i]!.pid);
     return {
-      figure: `cell RSS idle (${label})`,
+      figure: `${v.label}: RSS idle`,
       value: `${m.rss.toFixed(0)} MB`,
-      target: label === "npm start" ? "< 70 MB" : "",
-      note: `node ${[...f, "src/main.ts"].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
+      target: v.label.endsWith("deployed") ? (v.role === "cell" ? "< 70 MB" : "< 60 MB") : "",
+      note: `node ${[...v.flags, v.main ? "dist/main.js" : "src/main.ts"].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
     };
   });
-  await Promise.all(cells.map(([, , c]) => c.stop()));
+  await Promise.all(procs.map((c) => c.stop()));
   return figures;
 }
 

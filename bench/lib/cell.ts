@@ -26,10 +26,21 @@ export interface BenchCell {
   stop(): Promise<void>;
 }
 
-export async function startCell(opts: { name: string; natsUrl: string; port: number; core?: number; flags?: string[]; env?: Record<string, string> }): Promise<BenchCell> {
+export interface CellOptions {
+  name: string;
+  natsUrl: string;
+  port: number;
+  core?: number;
+  flags?: string[];
+  env?: Record<string, string>;
+  /** Entry point (default app/src/main.ts; the packaged app's dist/main.js). */
+  main?: string;
+}
+
+export async function startCell(opts: CellOptions): Promise<BenchCell> {
   const dataDir = mkdtempSync(join(tmpdir(), `aios-bench-${opts.name}-`));
   const url = `http://127.0.0.1:${opts.port}`;
-  const nodeArgs = [...(opts.flags ?? startFlags()), join(APP, "src/main.ts")];
+  const nodeArgs = [...(opts.flags ?? startFlags()), opts.main ?? join(APP, "src/main.ts")];
   const [cmd, args] = opts.core === undefined ? [process.execPath, nodeArgs] : ["taskset", ["-c", String(opts.core), process.execPath, ...nodeArgs]];
   const env = {
     PATH: process.env.PATH ?? "",

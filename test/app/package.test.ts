@@ -1,15 +1,13 @@
 // The packaged app (dist/, plain JavaScript from Node's type stripper) is what Docker devices
 // and the phone run: it must hold every module and run the same service as src/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { hasTool } from "../helpers/tools.ts";
+import { APP_DIR as APP, packagedApp } from "../helpers/packaged-app.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { startService, type ServiceHandle } from "../helpers/service.ts";
 
-const APP = resolve(import.meta.dirname, "../../app");
 const listJs = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js")).sort();
 
@@ -19,11 +17,7 @@ describe.skipIf(!hasTool("nats-server"))("npm --prefix app run package", () => {
   const services: ServiceHandle[] = [];
 
   beforeAll(async () => {
-    // a copy of app/, so the suite never writes into the working tree
-    app = join(mkdtempSync(join(tmpdir(), "aios-pkg-")), "app");
-    for (const part of ["package.json", "src", "scripts"]) cpSync(join(APP, part), join(app, part), { recursive: true });
-    symlinkSync(resolve(APP, "../node_modules"), join(app, "node_modules"));
-    execFileSync(process.execPath, ["--no-warnings", "scripts/package.ts"], { cwd: app });
+    app = packagedApp();
     nats = await startNats();
   });
   afterAll(async () => {

@@ -99,6 +99,14 @@ export class Presence {
     return r && { ...r, up: this.isUp(r) };
   }
 
+  /** How many members other than `self` are up (no copies: /health calls this per request). */
+  countUp(self: string): number {
+    const now = Date.now();
+    let n = 0;
+    for (const r of this.records.values()) if (r.cell_id !== self && this.isUp(r, now)) n++;
+    return n;
+  }
+
   view(): PeerView[] {
     const now = Date.now();
     return [...this.records.values()]

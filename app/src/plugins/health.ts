@@ -50,8 +50,6 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
         const reason = check();
         if (reason) reasons.push(reason);
       }
-      let peerCount = 0;
-      for (const p of app.presence.view()) if (p.up && p.cell_id !== cellId) peerCount++;
       return {
         cell_id: cellId,
         device,
@@ -59,7 +57,7 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
         status: reasons.length ? "degraded" : "ok",
         reasons,
         consciousness_level: app.hasDecorator("consciousness") ? app.consciousness.level : null,
-        peer_count: peerCount,
+        peer_count: app.presence.countUp(cellId),
         version: VERSION,
         uptime_seconds: Math.round((Date.now() - started) / 100) / 10,
         bus: { connected: app.bus.connected, server: app.bus.connected ? (app.bus.server ?? null) : null },

@@ -15,10 +15,22 @@ const metricsPlugin: FastifyPluginAsync = async (app) => {
   metrics.info.set({ version: VERSION }, 1);
   app.decorate("metrics", metrics);
 
-  app.addHook("onResponse", async (req, reply) => {
+  // Label children cached per (method, route, status): prom-client would otherwise hash the
+  // label set on every request, a visible share of a /health call's cost.
+  const children = new Map<string, { count: () => void; observe: (s: number) => void }>();
+  app.addHook("onResponse", (req, reply, done) => {
     const route = req.routeOptions.url ?? "unmatched";
-    metrics.httpRequests.inc({ method: req.method, route, status_code: reply.statusCode });
-    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    const key = `${req.method} ${route} ${reply.statusCode}`;
+    let child = children.get(key);
+    if (!child) {
+      const counter = metrics.httpRequests.labels(req.method, route, String(reply.statusCode));
+      const histogram = metrics.httpDuration.labels(req.method, route);
+      child = { count: () => counter.inc(), observe: (s) => histogram.observe(s) };
+      children.set(key, child);
+    }
+    child.count();
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.get(
