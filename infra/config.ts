@@ -17,6 +17,12 @@ const host = z
   .string({ error: "expected a host name or IP address" })
   .regex(/^[A-Za-z0-9.-]+$/, "expected a host name or IP address (no scheme, no port)");
 const duration = z.string({ error: "expected a duration like 30s or 5m" }).regex(/^\d+(ms|s|m|h)$/, "expected a duration like 30s or 5m");
+const pem = z
+  .string({ error: "expected a PEM certificate" })
+  .regex(
+    /^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/,
+    "expected a PEM certificate (-----BEGIN CERTIFICATE----- ...), e.g. the vps stack's output hubCaCertificate",
+  );
 const mb = z.number({ error: "expected megabytes" }).int("expected whole megabytes").min(16, "expected at least 16 MB");
 
 const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", ...ORGANELLE_ROLES]);
@@ -100,7 +106,17 @@ export const deviceShape = {
     /** Hub only: where leaf nodes connect. */
     leafPort: port.default(7422),
     /** Leaf only: the hub to join. */
-    hub: z.strictObject({ host, leafPort: port.default(7422), clientPort: port.default(4222) }).optional(),
+    hub: z
+      .strictObject({
+        host,
+        leafPort: port.default(7422),
+        clientPort: port.default(4222),
+        /** The hub's leaf port requires TLS (the VPS hub does). */
+        tls: z.boolean({ error: "expected true or false" }).default(false),
+        /** The CA the hub's leaf certificate is signed by (PEM, not secret); unset trusts the system roots. */
+        caCertificate: pem.optional(),
+      })
+      .optional(),
   }),
   ingress: z
     .strictObject({
@@ -175,6 +191,7 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
   });
   if (cfg.bus.mode === "leaf" && !cfg.bus.hub) issue(["bus", "hub"], "required when bus.mode is leaf (the hub's host)");
   if (cfg.bus.mode === "hub" && cfg.bus.hub) issue(["bus", "hub"], "only a leaf has a hub; remove it or set bus.mode: leaf");
+  if (cfg.bus.hub?.caCertificate && !cfg.bus.hub.tls) issue(["bus", "hub", "caCertificate"], "is used only over TLS: set bus.hub.tls: true");
   const o = cfg.observability;
   if ((o.grafana || o.alertmanager) && !o.prometheus) {
     issue(["observability", "prometheus"], "must be true when grafana or alertmanager is enabled");

@@ -1,6 +1,8 @@
 // The VPS: a droplet, then the same device composition the desktop runs, on the droplet's Docker
 // provider. What differs on the VPS is applied to the shared composition by one transformation:
-// Traefik takes its certificates from Let's Encrypt, and the hub's public leaf-node port needs TLS.
+// Traefik takes its certificates from Let's Encrypt, the hub's public leaf-node port needs TLS,
+// and Traefik forwards nats.<domain> on 443 to the NATS client port (phones are NATS clients;
+// the client port itself is never public). Cells advertise their Traefik routes, the only way in.
 import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,15 +12,21 @@ import { Dns } from "./components/dns.ts";
 import { Droplet } from "./components/droplet.ts";
 import { Firewall } from "./components/firewall.ts";
 import type { LocalCa } from "./components/tls.ts";
+import { NATS_CLIENT_PORT, NETWORKS } from "./plan.ts";
 import { NATS_SECRETS_FILE } from "./render/nats.ts";
 import { TRAEFIK_FILES } from "./render/traefik.ts";
-import { ACME_DIR, withAcmeResolver, withCertResolver, withLeafTls, type AcmeOptions } from "./render/vps-tls.ts";
+import { ACME_DIR, withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute, type AcmeOptions } from "./render/vps-tls.ts";
 import { HUB_HOST, type VpsConfig } from "./vps-config.ts";
 
 const NATS_TLS = { certFile: "/etc/nats/tls/cert.pem", keyFile: "/etc/nats/tls/key.pem" } as const;
 const DATA_TO_BACK_UP = ["vault", "nats", "grafana"] as const;
 
 type Upload = docker.types.input.ContainerUpload;
+
+/** Pure: where phones and tools reach the hub's bus: TLS first to Traefik, which forwards to NATS. */
+export function vpsBusUrl(domain: string, httpsPort: number): string {
+  return `tls://${HUB_HOST}.${domain}:${httpsPort}`;
+}
 
 /** Pure: the stack's `endpoints` plus the hub's leaf URL; every host here gets a DNS record. */
 export function vpsEndpoints(device: Record<string, string>, domain: string, leafPort: number): Record<string, string> {
@@ -31,6 +39,8 @@ export function endpointHosts(endpoints: Record<string, string>): string[] {
 
 interface OverlayArgs {
   acme: AcmeOptions;
+  /** nats.<domain>: the TLS name phones dial on 443. */
+  natsHost: string;
   letsEncryptVolume: pulumi.Input<string>;
   droplet: Droplet;
 }
@@ -64,16 +74,22 @@ function vpsOverlay(args: OverlayArgs): pulumi.ResourceTransformation {
       const volumes = pulumi
         .all([props.volumes ?? [], args.letsEncryptVolume])
         .apply(([v, name]) => [...(v as object[]), { volumeName: name, containerPath: ACME_DIR }]);
-      const files = rewrite(rewrite(uploads, TRAEFIK_FILES.static, (t) => withAcmeResolver(t, args.acme)), TRAEFIK_FILES.dynamic, withCertResolver);
+      const dynamic = (t: string) => withCertResolver(withNatsRoute(t, args.natsHost, `nats:${NATS_CLIENT_PORT}`));
+      const files = rewrite(rewrite(uploads, TRAEFIK_FILES.static, (t) => withAcmeResolver(t, args.acme)), TRAEFIK_FILES.dynamic, dynamic);
       return { props: { ...props, uploads: files, volumes }, opts };
     }
     if (props.name === "aios-nats") {
+      const conf = rewrite(uploads, "/etc/nats/nats.conf", (t) => withClientTls(t, NATS_TLS));
       const files = [
-        ...rewrite(uploads, `/etc/nats/${NATS_SECRETS_FILE}`, (t) => withLeafTls(t, NATS_TLS)),
+        ...rewrite(conf, `/etc/nats/${NATS_SECRETS_FILE}`, (t) => withLeafTls(t, NATS_TLS)),
         { file: NATS_TLS.certFile, content: fromCa((c) => c.certPem) },
         { file: NATS_TLS.keyFile, content: pulumi.secret(fromCa((c) => c.keyPem)), permissions: "0600" },
       ];
-      return { props: { ...props, uploads: files }, opts };
+      // Traefik (on the ingress network) forwards nats.<domain> to the client port.
+      const networks = pulumi
+        .output(props.networksAdvanced as pulumi.Input<docker.types.input.ContainerNetworksAdvanced[]>)
+        .apply((n) => [...n, { name: NETWORKS.ingress, aliases: ["nats"] }]);
+      return { props: { ...props, uploads: files, networksAdvanced: networks }, opts };
     }
     return undefined;
   };
@@ -82,7 +98,7 @@ function vpsOverlay(args: OverlayArgs): pulumi.ResourceTransformation {
 /** The device's outputs, with `endpoints` on the real domain, and the droplet's own. */
 export type VpsOutputs = DeviceOutputs & {
   address: pulumi.Output<string>;
-  /** What the desktop and laptop set as their hub (bus.hub.host, bus.hub.leafPort). */
+  /** What the desktop and laptop set as their hub (bus.hub.host, bus.hub.leafPort, bus.hub.tls). */
   hubUrl: string;
   /** The CA the hub's leaf-port certificate is signed by (leaf nodes verify against it). */
   hubCaCertificate: pulumi.Output<string>;
@@ -115,8 +131,17 @@ export class Vps extends pulumi.ComponentResource {
     const letsEncrypt = new docker.Volume("letsencrypt", { name: "aios-letsencrypt" }, onDroplet);
     this.device = new Device(
       cfg.device,
-      { cfg, provider: this.droplet.provider, publicHost },
-      { parent: this, transformations: [vpsOverlay({ acme: cfg.letsEncrypt, letsEncryptVolume: letsEncrypt.name, droplet: this.droplet })] },
+      {
+        cfg,
+        provider: this.droplet.provider,
+        publicHost,
+        publicUrls: "routes",
+        clientBus: { url: vpsBusUrl(cfg.domain, cfg.ingress.httpsPort), tlsFirst: true },
+      },
+      {
+        parent: this,
+        transformations: [vpsOverlay({ acme: cfg.letsEncrypt, natsHost: publicHost, letsEncryptVolume: letsEncrypt.name, droplet: this.droplet })],
+      },
     );
 
     const endpoints = vpsEndpoints(this.device.outputs.endpoints, cfg.domain, cfg.bus.leafPort);

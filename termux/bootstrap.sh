@@ -21,6 +21,8 @@ On a second run, options left out keep their previous values and the cell's data
   --port N            HTTP port of the cell (default 8000)
   --device NAME       device name (default phone)
   --nats-urls URLS    comma-separated bus URLs, LAN leaf first, VPS hub second (nats://, tls://)
+  --nats-tls-first    open TLS before the NATS protocol: a hub behind a TLS proxy, like the VPS
+                      on tls://nats.<domain>:443 (every URL must be tls://); kept until new URLs
   --public-url URL    the URL other members use to reach this cell (default: the app's own guess)
   --token-stdin       read the cell's API token from standard input (keeps it out of argv)
   --token-file PATH   read the cell's API token from PATH
@@ -46,7 +48,7 @@ die() {
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 opt_cell="" opt_port="" opt_device="" opt_nats="" opt_public="" opt_token_file="" opt_source=""
-opt_prefix="" opt_wait="" token_stdin=0
+opt_prefix="" opt_wait="" token_stdin=0 opt_tls_first=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help)
@@ -55,6 +57,11 @@ while [ $# -gt 0 ]; do
       ;;
     --token-stdin)
       token_stdin=1
+      shift
+      continue
+      ;;
+    --nats-tls-first)
+      opt_tls_first=true
       shift
       continue
       ;;
@@ -128,7 +135,7 @@ fi
 [ -z "$opt_token_file" ] || [ -r "$opt_token_file" ] || bad "--token-file: cannot read \"$opt_token_file\""
 
 # Values of the last run fill in what this run leaves out.
-unset AIOS_DEVICE AIOS_NATS_URLS AIOS_NATS_TOKEN_FILE AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
+unset AIOS_DEVICE AIOS_NATS_URLS AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
 # shellcheck source=/dev/null
 [ ! -f "$aios_home/aios.env" ] || . "$aios_home/aios.env"
 # shellcheck source=/dev/null
@@ -139,6 +146,12 @@ source_spec=${opt_source:-${AIOS_APP_SOURCE:-}}
 port=${opt_port:-${AIOS_PORT:-8000}}
 public_url=${opt_public:-${AIOS_PUBLIC_URL:-}}
 [ -n "$nats_urls" ] || bad "--nats-urls is required on the first run"
+# New bus URLs come with their own TLS setting; otherwise the saved one stays.
+tls_first=${opt_tls_first:-${AIOS_NATS_TLS_FIRST:-false}}
+[ -z "$opt_nats" ] || tls_first=${opt_tls_first:-false}
+if [ "$tls_first" = true ] && ! [[ ,$nats_urls =~ ^(,tls://[^,]+)+$ ]]; then
+  bad "--nats-tls-first: every URL of --nats-urls must be tls://"
+fi
 [ -n "$source_spec" ] || bad "--app-source is required on the first run"
 case "$source_spec" in
   http://* | https://* | git@* | ssh://* | git://* | file://*) ;;
@@ -250,7 +263,7 @@ write_env() { # FILE KEY=VALUE...
 }
 write_env "$aios_home/aios.env" \
   "AIOS_TERMUX_PREFIX=$prefix" "AIOS_DEVICE=$device" "AIOS_NATS_URLS=$nats_urls" \
-  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_NATS_TOKEN_FILE=$nats_token_file" "AIOS_HOST=0.0.0.0" \
+  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_NATS_TOKEN_FILE=$nats_token_file" "AIOS_NATS_TLS_FIRST=$tls_first" "AIOS_HOST=0.0.0.0" \
   "AIOS_APP_SOURCE=$source_spec"
 write_env "$cell_dir/cell.env" "AIOS_PORT=$port" "AIOS_PUBLIC_URL=$public_url"
 

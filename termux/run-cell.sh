@@ -41,7 +41,7 @@ fi
 
 mkdir -p "$cell_dir/data"
 export AIOS_ROLE=cell AIOS_CELL_ID=$name AIOS_PORT=$port AIOS_DATA_DIR="$cell_dir/data"
-export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_NATS_TOKEN_FILE AIOS_HOST
+export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_HOST
 [ -z "${AIOS_PUBLIC_URL:-}" ] || export AIOS_PUBLIC_URL
 cd "$AIOS_HOME/app"
 # The packaged app (dist/, made by the bootstrap) with lean V8 settings: about 35 MB less

@@ -26,6 +26,14 @@ export const DEFAULT_PORTS: Record<Role, number> = {
 
 export const MAX_LEVEL = 10;
 
+/**
+ * TLS to the bus, for the whole server list (one connection has one setting): "plain" for
+ * nats:// URLs (never upgrade, even when the server offers TLS, as the VPS hub does for the
+ * proxy in front of it), "offered" when a tls:// URL is listed (upgrade when the server offers
+ * or requires TLS), or "required" with the settings of AIOS_NATS_TLS_FIRST / AIOS_NATS_CA_FILE.
+ */
+export type NatsTls = { mode: "plain" } | { mode: "offered" } | { mode: "required"; handshakeFirst: boolean; caFile?: string };
+
 export interface AppConfig {
   role: Role;
   cellId: string;
@@ -36,6 +44,7 @@ export interface AppConfig {
   publicUrl: string;
   natsUrls: string[];
   natsToken: string | undefined;
+  natsTls: NatsTls;
   token: string;
   dataDir: string;
   level: number;
@@ -91,6 +100,27 @@ function secret(env: Record<string, string | undefined>, name: string, required:
 }
 
 const natsUrl = z.url({ protocol: /^(nats|tls|ws|wss)$/ });
+
+function natsTls(env: Record<string, string | undefined>, urls: string[]): NatsTls {
+  const first = env.AIOS_NATS_TLS_FIRST || "false";
+  if (first !== "true" && first !== "false") throw new ConfigError("AIOS_NATS_TLS_FIRST", `expected true or false, got "${first}"`);
+  const caFile = env.AIOS_NATS_CA_FILE || undefined;
+  const tlsUrls = urls.filter((u) => u.startsWith("tls://"));
+  if (first === "false" && !caFile) return { mode: tlsUrls.length ? "offered" : "plain" };
+  const variable = first === "true" ? "AIOS_NATS_TLS_FIRST" : "AIOS_NATS_CA_FILE";
+  const plain = urls.find((u) => !u.startsWith("tls://"));
+  if (plain) throw new ConfigError(variable, `applies to every bus server: AIOS_NATS_URLS must list tls:// URLs only, got "${maskUrl(plain)}"`);
+  if (caFile) {
+    let text: string;
+    try {
+      text = readFileSync(caFile, "utf8");
+    } catch (err) {
+      throw new ConfigError("AIOS_NATS_CA_FILE", `cannot read "${caFile}" (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("AIOS_NATS_CA_FILE", `"${caFile}" holds no PEM certificate`);
+  }
+  return { mode: "required", handshakeFirst: first === "true", ...(caFile ? { caFile } : {}) };
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const role = env.AIOS_ROLE;
@@ -153,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: publicUrl.replace(/\/$/, ""),
     natsUrls,
     natsToken: secret(env, "AIOS_NATS_TOKEN", false),
+    natsTls: natsTls(env, natsUrls),
     token: secret(env, "AIOS_TOKEN", true)!,
     dataDir: env.AIOS_DATA_DIR || "./data",
     level,

@@ -1,6 +1,7 @@
 // The device's NATS server (the hub, with JetStream on a volume; or a leaf of the hub, with no
 // JetStream and no volume: its clients use the hub's) and its Prometheus exporter. The token and
-// leaf credentials sit in an included file uploaded as a secret.
+// leaf credentials sit in an included file uploaded as a secret. A leaf of a TLS hub (the VPS)
+// gets the hub's CA certificate as a file next to its config.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
@@ -12,11 +13,13 @@ export interface BusArgs {
   server: ServiceSpec;
   exporter: ServiceSpec;
   device: string;
-  role: NatsRole;
+  /** The hub this device is a leaf of; unset, this device is the hub. */
+  hub?: { host: string; leafPort: number; tls: boolean; caCertificate?: string | undefined } | undefined;
   busToken: pulumi.Output<string>;
 }
 
 const CONF_DIR = "/etc/nats";
+export const HUB_CA_FILE = `${CONF_DIR}/tls/hub-ca.pem`;
 
 export class Bus extends pulumi.ComponentResource {
   readonly server: docker.Container;
@@ -25,7 +28,17 @@ export class Bus extends pulumi.ComponentResource {
   constructor(name: string, args: BusArgs, opts: pulumi.ComponentResourceOptions) {
     super("aios:infra:Bus", name, {}, opts);
     const o = { parent: this };
-    const hub = args.role.mode === "hub";
+    const leafOf = args.hub;
+    const hub = !leafOf;
+    const caCertificate = leafOf?.tls ? leafOf.caCertificate : undefined;
+    const role: NatsRole = leafOf
+      ? {
+          mode: "leaf",
+          hubHost: leafOf.host,
+          hubLeafPort: leafOf.leafPort,
+          ...(leafOf.tls ? { tls: caCertificate ? { caFile: HUB_CA_FILE } : {} } : {}),
+        }
+      : { mode: "hub" };
     const conf = renderNatsConfig(
       hub ? { mode: "hub", serverName: args.device, storeDir: args.server.dataPath ?? "/data" } : { mode: "leaf", serverName: args.device },
     );
@@ -40,9 +53,10 @@ export class Bus extends pulumi.ComponentResource {
           { file: `${CONF_DIR}/nats.conf`, content: conf },
           {
             file: `${CONF_DIR}/${NATS_SECRETS_FILE}`,
-            content: pulumi.secret(args.busToken.apply((t) => renderNatsSecrets(args.role, t))),
+            content: pulumi.secret(args.busToken.apply((t) => renderNatsSecrets(role, t))),
             permissions: "0600",
           },
+          ...(caCertificate ? [{ file: HUB_CA_FILE, content: caCertificate }] : []),
         ],
       },
       o,

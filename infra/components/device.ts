@@ -15,11 +15,26 @@ import { Observability } from "./observability.ts";
 import { LocalCa } from "./tls.ts";
 import { Vault } from "./vault.ts";
 
+/** How clients outside the device (phones, tools) reach its bus. */
+export interface ClientBus {
+  url: pulumi.Input<string>;
+  /** TLS before the NATS protocol (through a TLS-terminating proxy such as Traefik). */
+  tlsFirst: boolean;
+}
+
 export interface DeviceArgs {
   cfg: DeviceConfigBase;
   provider: docker.Provider;
   /** The address other devices and phones dial for this device (its LAN address, or a droplet's IP). */
   publicHost: pulumi.Input<string>;
+  /**
+   * What app members advertise as their URL (AIOS_PUBLIC_URL): "ports", their published port on
+   * publicHost (a LAN device); "routes", their Traefik host route https://<name>.<domain> (a
+   * device whose only open ports are Traefik's, like the VPS). Default "ports".
+   */
+  publicUrls?: "ports" | "routes";
+  /** Default: plain NATS on publicHost's client port. */
+  clientBus?: ClientBus;
 }
 
 export interface DeviceOutputs {
@@ -68,7 +83,7 @@ export class Device extends pulumi.ComponentResource {
         server: must("nats"),
         exporter: must("nats-exporter"),
         device: cfg.device,
-        role: cfg.bus.mode === "hub" || !cfg.bus.hub ? { mode: "hub" } : { mode: "leaf", hubHost: cfg.bus.hub.host, hubLeafPort: cfg.bus.hub.leafPort },
+        hub: cfg.bus.mode === "leaf" ? cfg.bus.hub : undefined,
         busToken,
       },
       o,
@@ -85,6 +100,11 @@ export class Device extends pulumi.ComponentResource {
 
     const image = new AppImage("app-image", { name: cfg.image.name, nodeImage: cfg.image.nodeImage }, { parent: this, provider: args.provider });
     const publicHost = pulumi.output(args.publicHost);
+    const publicUrl = (m: ServiceSpec): pulumi.Input<string> =>
+      args.publicUrls === "routes"
+        ? serviceUrl(cfg, m.name)
+        : pulumi.interpolate`http://${publicHost}:${m.publish[0]?.external ?? m.port}`;
+    const clientBus = args.clientBus ?? { url: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`, tlsFirst: false };
     for (const m of members) {
       const credentials: MemberCredentials = vault
         ? {
@@ -97,7 +117,7 @@ export class Device extends pulumi.ComponentResource {
       const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
       const member = new Kind(
         m.name,
-        { spec: m, image: image.ref, device: cfg.device, publicHost, natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, credentials },
+        { spec: m, image: image.ref, device: cfg.device, publicUrl: publicUrl(m), natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, credentials },
         { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
       );
       this.containers[m.name] = member.container;
@@ -129,9 +149,9 @@ export class Device extends pulumi.ComponentResource {
     this.outputs = {
       endpoints: endpoints(cfg),
       caCertificate: ca.caCertPem,
-      busUrl: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`,
+      busUrl: pulumi.output(clientBus.url),
       ...(spec("grafana") ? { grafanaUrl: serviceUrl(cfg, "grafana") } : {}),
-      ...(cfg.phone ? { termuxBootstrap: termuxBootstrap(cfg, publicHost, apiToken, busToken) } : {}),
+      ...(cfg.phone ? { termuxBootstrap: termuxBootstrap(cfg, clientBus, apiToken, busToken) } : {}),
       ...(vault
         ? { vaultUnsealKey: vault.init.apply((r) => r.unsealKey), vaultRootToken: vault.init.apply((r) => r.rootToken) }
         : {}),
@@ -142,23 +162,28 @@ export class Device extends pulumi.ComponentResource {
   }
 }
 
-/** The phone joins this device's bus first and the hub second (just this one when it is the hub). */
+/**
+ * The phone joins this device's bus first and the hub second (just this one when it is the hub).
+ * A TLS hub (the VPS) keeps its client port closed and is reached through its own stack's
+ * command instead: one NATS connection has one TLS setting for all its servers.
+ */
 function termuxBootstrap(
   cfg: DeviceConfigBase,
-  publicHost: pulumi.Output<string>,
+  clientBus: ClientBus,
   apiToken: pulumi.Output<string>,
   busToken: pulumi.Output<string>,
 ): pulumi.Output<string> | undefined {
   const phone = cfg.phone;
   if (!phone) return undefined;
-  const hub = cfg.bus.hub;
+  const hub = cfg.bus.mode === "leaf" && !cfg.bus.hub?.tls ? cfg.bus.hub : undefined;
   return pulumi.secret(
-    pulumi.all([publicHost, apiToken, busToken]).apply(([host, api, bus]) =>
+    pulumi.all([clientBus.url, apiToken, busToken]).apply(([url, api, bus]) =>
       renderTermuxBootstrap({
         cell: phone.cell,
         port: phone.port,
         device: phone.device,
-        natsServers: [`${host}:${cfg.bus.clientPort}`, ...(hub ? [`${hub.host}:${hub.clientPort}`] : [])],
+        natsUrls: [url, ...(hub ? [`nats://${hub.host}:${hub.clientPort}`] : [])],
+        natsTlsFirst: clientBus.tlsFirst,
         appSource: phone.appSource,
         bootstrapUrl: phone.bootstrapUrl,
         apiToken: api,

@@ -2,14 +2,17 @@
 // It downloads termux/bootstrap.sh and runs it with the cell's settings; the API token goes in
 // on stdin (out of argv), the bus token inside the NATS URLs (the app masks URL credentials in
 // its errors). The text holds both tokens, so the stack exports it as a Pulumi secret.
+// A bus behind a TLS-terminating proxy (the VPS hub through Traefik on 443) needs TLS first.
 import { shq } from "./shell.ts";
 
 export interface BootstrapOptions {
   cell: string;
   port: number;
   device: string;
-  /** host:port of each bus server: the LAN server first, the hub second. */
-  natsServers: string[];
+  /** The bus URLs (nats:// or tls://, no credentials): the LAN server first, the hub second. */
+  natsUrls: string[];
+  /** The app opens TLS before the NATS protocol (AIOS_NATS_TLS_FIRST). */
+  natsTlsFirst: boolean;
   appSource: string;
   bootstrapUrl: string;
   apiToken: string;
@@ -19,13 +22,15 @@ export interface BootstrapOptions {
 export const BOOTSTRAP_PATH = "$HOME/aios-bootstrap.sh";
 
 export function renderTermuxBootstrap(o: BootstrapOptions): string {
-  const urls = o.natsServers.map((s) => `nats://${encodeURIComponent(o.busToken)}@${s}`).join(",");
+  const token = encodeURIComponent(o.busToken);
+  const urls = o.natsUrls.map((u) => u.replace("://", `://${token}@`)).join(",");
   const run = [
     `bash "${BOOTSTRAP_PATH}"`,
     `--cell ${shq(o.cell)}`,
     `--port ${o.port}`,
     `--device ${shq(o.device)}`,
     `--nats-urls ${shq(urls)}`,
+    ...(o.natsTlsFirst ? ["--nats-tls-first"] : []),
     "--token-stdin",
     `--app-source ${shq(o.appSource)}`,
   ].join(" ");

@@ -46,7 +46,12 @@ export function renderNatsConfig(opts: NatsOptions): string {
   ].join("\n");
 }
 
-export type NatsRole = { mode: "hub" } | { mode: "leaf"; hubHost: string; hubLeafPort: number };
+/** A leaf's link to the hub: over TLS when the hub's leaf port requires it, trusting `caFile` (else the system roots). */
+export interface HubTls {
+  caFile?: string;
+}
+
+export type NatsRole = { mode: "hub" } | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls };
 
 /** The secrets file: client token, and leaf-node credentials (the hub's listener or the leaf's remote). */
 export function renderNatsSecrets(role: NatsRole, busToken: string, listen: NatsListen = CONTAINER_LISTEN): string {
@@ -62,8 +67,10 @@ export function renderNatsSecrets(role: NatsRole, busToken: string, listen: Nats
       "}",
     );
   } else {
-    const url = `nats-leaf://${LEAF_USER}:${encodeURIComponent(busToken)}@${role.hubHost}:${role.hubLeafPort}`;
-    lines.push("leafnodes {", "  remotes: [", `    { url: ${q(url)} }`, "  ]", "}");
+    const scheme = role.tls ? "tls" : "nats-leaf";
+    const url = `${scheme}://${LEAF_USER}:${encodeURIComponent(busToken)}@${role.hubHost}:${role.hubLeafPort}`;
+    const tls = role.tls?.caFile ? [`      tls { ca_file: ${q(role.tls.caFile)} }`] : [];
+    lines.push("leafnodes {", "  remotes: [", "    {", `      url: ${q(url)}`, ...tls, "    }", "  ]", "}");
   }
   return `${lines.join("\n")}\n`;
 }

@@ -1,5 +1,7 @@
 // Pure: what the VPS changes in the shared device's rendered files. Traefik gets a Let's Encrypt
-// resolver and every router uses it; the NATS hub's public leaf-node listener requires TLS.
+// resolver and every router uses it; the NATS hub's public leaf-node listener requires TLS; and
+// phones reach the NATS client port (never public itself) through Traefik on 443: a TCP router
+// for nats.<domain> terminates TLS and forwards the plain NATS protocol.
 import { parse, stringify } from "yaml";
 
 export const ACME_RESOLVER = "letsencrypt";
@@ -27,18 +29,47 @@ export function withAcmeResolver(staticYaml: string, acme: AcmeOptions): string 
   return stringify(doc);
 }
 
-/** Every HTTPS router of Traefik's dynamic config gets its certificate from Let's Encrypt. */
+type Routers = Record<string, { tls?: unknown }>;
+
+/** Every TLS router (HTTP and TCP) of Traefik's dynamic config gets its certificate from Let's Encrypt. */
 export function withCertResolver(dynamicYaml: string): string {
-  const doc = parse(dynamicYaml) as { http?: { routers?: Record<string, { tls?: unknown }> } };
-  for (const router of Object.values(doc.http?.routers ?? {})) {
+  const doc = parse(dynamicYaml) as { http?: { routers?: Routers }; tcp?: { routers?: Routers } };
+  for (const router of [...Object.values(doc.http?.routers ?? {}), ...Object.values(doc.tcp?.routers ?? {})]) {
     if (router.tls !== undefined) router.tls = { certResolver: ACME_RESOLVER };
   }
+  return stringify(doc);
+}
+
+export const NATS_TCP_ROUTER = "nats";
+
+/**
+ * A TCP router on the websecure entry point (TCP routers match before HTTP ones) for the hub's
+ * host name (SNI): Traefik terminates TLS and forwards to the NATS client port. Clients open
+ * TLS first (nats.js `tls.handshakeFirst`), as they would to a NATS server with handshake_first.
+ */
+export function withNatsRoute(dynamicYaml: string, host: string, address: string): string {
+  const doc = parse(dynamicYaml) as Record<string, unknown>;
+  doc.tcp = {
+    routers: { [NATS_TCP_ROUTER]: { rule: `HostSNI(\`${host}\`)`, entryPoints: ["websecure"], service: NATS_TCP_ROUTER, tls: {} } },
+    services: { [NATS_TCP_ROUTER]: { loadBalancer: { servers: [{ address }] } } },
+  };
   return stringify(doc);
 }
 
 export interface LeafTlsFiles {
   certFile: string;
   keyFile: string;
+}
+
+/**
+ * Offers TLS on the client port without requiring it (main nats.conf). Behind Traefik the server
+ * sees plain connections, but nats.js refuses a TLS client when the server's INFO offers no TLS
+ * (the NATS docs' reverse-proxy setup: `tls {}` and `allow_non_tls: true`). The cells on the
+ * droplet dial nats://nats:4222 and stay plain: the app never upgrades a nats:// URL.
+ */
+export function withClientTls(natsConf: string, files: LeafTlsFiles): string {
+  const block = ["tls {", `  cert_file: ${JSON.stringify(files.certFile)}`, `  key_file: ${JSON.stringify(files.keyFile)}`, "}", "allow_non_tls: true", ""];
+  return `${natsConf}${block.join("\n")}`;
 }
 
 /** Requires TLS on the hub's leaf-node listener (in the NATS secrets file's leafnodes block). */

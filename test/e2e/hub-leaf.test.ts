@@ -3,75 +3,33 @@
 // network's one JetStream on the hub. Then the leaf's link to the hub is cut (the hub stops):
 // the leaf's cell keeps answering, says degraded, queues, and delivers once the hub is back.
 // The laptop's task dispatcher (an organelle) uses the same store through the leaf.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsListen, type NatsOptions, type NatsRole } from "../../infra/render/nats.ts";
+import { renderNatsConfig, renderNatsSecrets, type NatsListen, type NatsOptions, type NatsRole } from "../../infra/render/nats.ts";
 import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
 import { startDispatcher, submit, waitCellReady, waitTask } from "../organelles/helpers.ts";
-import { stopServer } from "../helpers/nats.ts";
-import { freePort, waitFor } from "../helpers/ports.ts";
+import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
+import { leafLinked as linked, listenOn, monitor, natsServer as rendered, tempDirs, type Server } from "./rendered-nats.ts";
 
 const BUS_TOKEN = "bus-token-hub-leaf-0123456789";
 
-interface Server {
-  url: string;
-  listen: NatsListen;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  output(): string;
-}
-
-const listenOn = async (): Promise<NatsListen> => ({ host: "127.0.0.1", client: await freePort(), monitor: await freePort(), leaf: await freePort() });
-
-const monitor = async (s: Server, path: string): Promise<Record<string, unknown>> =>
-  (await (await fetch(`http://127.0.0.1:${s.listen.monitor}${path}`)).json()) as Record<string, unknown>;
-
-/** A nats-server run from the rendered main file and secrets file, restartable on the same ports and store. */
-function natsServer(dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server {
-  writeFileSync(join(dir, "nats.conf"), renderNatsConfig({ ...main, listen }));
-  writeFileSync(join(dir, NATS_SECRETS_FILE), renderNatsSecrets(role, BUS_TOKEN, listen), { mode: 0o600 });
-  let proc: ChildProcess | undefined;
-  let out = "";
-  const server: Server = {
-    url: `nats://127.0.0.1:${listen.client}`,
-    listen,
-    output: () => out,
-    async start() {
-      proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-      proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-      proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-      await waitFor(`nats-server ${main.serverName} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      await stopServer(p);
-    },
-  };
-  return server;
-}
+/** A nats-server run from the rendered main file and secrets file. */
+const natsServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server =>
+  rendered(dir, listen, main.serverName, { main: renderNatsConfig({ ...main, listen }), secrets: renderNatsSecrets(role, BUS_TOKEN, listen) });
 
 const health = async (cell: ServiceHandle) => (await api("GET", `${cell.url}/health`)).json as { status: string; reasons: string[] };
 
 describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendered configs, real servers and cells)", () => {
-  const dirs: string[] = [];
-  const tempDir = (): string => {
-    const d = mkdtempSync(join(tmpdir(), "aios-hub-leaf-"));
-    dirs.push(d);
-    return d;
-  };
+  const dirs = tempDirs("aios-hub-leaf-");
+  const tempDir = dirs.make;
   let hub: Server;
   let leaf: Server;
   let father: ServiceHandle; // on the hub's server (the desktop)
   let alpha: ServiceHandle; // on the leaf's server (the laptop)
 
-  const leafLinked = (): Promise<unknown> =>
-    waitFor("the leaf's link to the hub", async () => (await monitor(leaf, "/leafz")).leafnodes === 1, 15_000);
+  const leafLinked = (): Promise<unknown> => linked(leaf);
 
   beforeAll(async () => {
     const hubListen = await listenOn();
@@ -89,7 +47,7 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
   afterAll(async () => {
     await Promise.all([father?.kill(), alpha?.kill()]);
     await Promise.all([leaf?.stop(), hub?.stop()]);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    dirs.removeAll();
   });
 
   it("the leaf runs no JetStream of its own: the one store is the hub's", async () => {

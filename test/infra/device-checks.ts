@@ -165,8 +165,8 @@ export async function checkOutputs(outputs: Record<string, unknown>, secrets: st
 }
 
 
-/** Runs a stack file under mocks; with its parsed config and every secret value to look for. */
-export async function loadStack(stack: string) {
-  const run = await runStack(stack);
-  return { ...run, secrets: secretValues(run.resources, run.secrets), cfg: parseConfig(loadStackConfig(stack)) };
+/** Runs a stack file (with `changes` to its keys, as `pulumi config set` would make) under mocks; with its parsed config and every secret value to look for. */
+export async function loadStack(stack: string, changes: Record<string, string> = {}) {
+  const run = await runStack(stack, changes);
+  return { ...run, secrets: secretValues(run.resources, run.secrets), cfg: parseConfig({ ...loadStackConfig(stack), ...changes }) };
 }

@@ -74,6 +74,15 @@ describe("laptop stack under mocks", () => {
     expect(nats.inputs.uploads).toHaveProperty("4dabf18193072939515e22adb298388d");
   });
 
+  it("NATS is a leaf without JetStream: no volume, and its nats.conf maps JetStream to the hub's domain", () => {
+    const nats = containers(resources).find((c) => c.name === "nats")!;
+    expect(unwrap(nats.inputs.volumes) ?? []).toEqual([]);
+    expect(resources.some((r) => r.type === "docker:index/volume:Volume" && r.name === "nats-data")).toBe(false);
+    const conf = uploadText(resources, "nats", "/etc/nats/nats.conf");
+    expect(conf).toContain("default_js_domain");
+    expect(conf).not.toMatch(/jetstream\s*\{/);
+  });
+
   it("without Vault, tokens reach the app as secret files, never env values", () => {
     const alpha = containers(resources).find((c) => c.name === "alpha")!;
     expect(uploadsOf(alpha).map((u) => u.file)).toEqual(["/run/secrets/aios-token", "/run/secrets/nats-token"]);

@@ -60,8 +60,8 @@ export function unwrap(v: unknown): unknown {
 
 export const resolve = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.apply((v) => (r(v), v)));
 
-export async function runStack(stack: string): Promise<{ resources: Registered[]; device: Device; secrets: string[] }> {
-  const raw = loadStackConfig(stack);
+export async function runStack(stack: string, changes: Record<string, string> = {}): Promise<{ resources: Registered[]; device: Device; secrets: string[] }> {
+  const raw = { ...loadStackConfig(stack), ...changes };
   pulumi.runtime.setAllConfig(raw, Object.keys(TEST_SECRETS));
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks(

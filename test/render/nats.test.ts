@@ -2,6 +2,7 @@
 // hub's JetStream is shown with running servers in test/e2e/hub-leaf.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
 import { renderNatsConfig, renderNatsSecrets, JS_DOMAIN, NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { makeTestCerts } from "../helpers/test-ca.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { runTool, tempFiles } from "./tool.ts";
 
@@ -29,6 +30,14 @@ describe("NATS config text", () => {
     expect(main).toContain(`default_js_domain: { "$G": "${JS_DOMAIN}" }`);
   });
 
+  it("a leaf dials the hub with nats-leaf:// unless the hub needs TLS", () => {
+    expect(renderNatsSecrets(LEAF, TOKEN)).toContain('url: "nats-leaf://leaf:');
+    expect(renderNatsSecrets(LEAF, TOKEN)).not.toContain("tls");
+    const system = renderNatsSecrets({ ...LEAF, tls: {} }, TOKEN);
+    expect(system).toContain('url: "tls://leaf:');
+    expect(system).not.toContain("ca_file");
+  });
+
   it("listens where it is told (tests run servers on 127.0.0.1 ports)", () => {
     const listen = { host: "127.0.0.1", client: 14222, monitor: 18222, leaf: 17422 };
     expect(renderNatsConfig({ mode: "leaf", serverName: "t", listen })).toContain('listen: "127.0.0.1:14222"\nhttp: "127.0.0.1:18222"');
@@ -48,6 +57,19 @@ describe.runIf(hasTool("nats-server"))("NATS configs (nats-server -t)", () => {
     expect(secrets).toContain(encodeURIComponent(TOKEN));
     const r = check(renderNatsConfig({ mode: "leaf", serverName: "laptop" }), secrets);
     expect(r.code, r.out).toBe(0);
+  });
+
+  it.runIf(hasTool("openssl"))("a leaf of a TLS hub dials tls:// and trusts the hub's CA file; a missing CA file fails the check", () => {
+    const t = tempFiles({});
+    cleanups.push(t.cleanup);
+    const { caFile } = makeTestCerts(t.dir, ["nats.aios.example.com"]);
+    const secrets = renderNatsSecrets({ ...LEAF, hubHost: "nats.aios.example.com", tls: { caFile } }, TOKEN);
+    expect(secrets).toContain(`url: "tls://leaf:${encodeURIComponent(TOKEN)}@nats.aios.example.com:7422"`);
+    expect(secrets).toContain(`tls { ca_file: ${JSON.stringify(caFile)} }`);
+    const r = check(renderNatsConfig({ mode: "leaf", serverName: "desktop" }), secrets);
+    expect(r.code, r.out).toBe(0);
+    const broken = check(renderNatsConfig({ mode: "leaf", serverName: "desktop" }), secrets.replace(caFile, `${caFile}.missing`));
+    expect(broken.code).not.toBe(0);
   });
 
   it("the main file holds no secret; a broken file fails the check", () => {

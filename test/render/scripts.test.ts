@@ -12,11 +12,11 @@ afterAll(() => cleanups.forEach((c) => c()));
 const API = "api'token $(rm -rf /) `x`";
 const BUS = "bus/token@x:y";
 
-const phone = (apiToken: string, busToken: string) => renderTermuxBootstrap({
+const phone = (apiToken: string, busToken: string, bus = { natsUrls: ["nats://192.168.1.20:4222", "nats://192.168.1.10:4222"], natsTlsFirst: false }) => renderTermuxBootstrap({
   cell: "beta",
   port: 8000,
   device: "phone",
-  natsServers: ["192.168.1.20:4222", "192.168.1.10:4222"],
+  ...bus,
   appSource: "https://github.com/aios-fleet/aios-fleet.git",
   bootstrapUrl: "https://raw.githubusercontent.com/aios-fleet/aios-fleet/main/termux/bootstrap.sh",
   apiToken,
@@ -31,6 +31,12 @@ describe("Termux bootstrap command", () => {
       `--nats-urls 'nats://${encodeURIComponent(BUS)}@192.168.1.20:4222,nats://${encodeURIComponent(BUS)}@192.168.1.10:4222'`,
     );
     expect(bootstrap).toMatch(/printf '%s' '.*' \| bash "\$HOME\/aios-bootstrap.sh" .* --token-stdin /);
+    expect(bootstrap).not.toContain("--nats-tls-first");
+  });
+
+  it("asks for TLS first when the bus is behind a TLS-terminating proxy (the VPS hub on 443)", () => {
+    const vps = phone(API, BUS, { natsUrls: ["tls://nats.aios.example.com:443"], natsTlsFirst: true });
+    expect(vps).toContain(`--nats-urls 'tls://${encodeURIComponent(BUS)}@nats.aios.example.com:443' --nats-tls-first --token-stdin`);
   });
 
   it("a shell hands the token over byte for byte, running nothing inside it", () => {

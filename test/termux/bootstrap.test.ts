@@ -85,6 +85,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
       [[...good, "--token-file", "/nonexistent"], /either --token-stdin or --token-file/, TOKEN],
       [["--cell"], /--cell needs a value/],
       [[...good, "--wait", "0"], /--wait: expected seconds/, TOKEN],
+      [[...good, "--nats-tls-first"], /--nats-tls-first: every URL of --nats-urls must be tls:\/\//, TOKEN],
       [[...good, "--nats-urls", "nats://aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://bbbbbbbbbbbbbbbb@127.0.0.1:2"], /the URLs carry different bus tokens/, TOKEN],
     ];
     const before = snapshot(termux.root);
@@ -142,6 +143,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(config).toContain(`AIOS_TOKEN_FILE=${join(aiosHome, "token")}`);
     expect(config).toContain(`AIOS_NATS_TOKEN_FILE=${join(aiosHome, "nats-token")}`);
     expect(config).not.toContain(encodeURIComponent(BUS_TOKEN));
+    expect(config).toContain("AIOS_NATS_TLS_FIRST=false"); // plain NATS on the LAN; the VPS's command adds --nats-tls-first
 
     // The service: run and log/run as termux-services wants them, and a boot script.
     const runScriptText = readFileSync(join(svdir, "run"), "utf8");

@@ -67,11 +67,33 @@ describe("vps stack", () => {
     expect(vps.outputs.endpoints).toMatchObject({ father: "https://father.aios.example.com", grafana: "https://grafana.aios.example.com", nats: "tls://nats.aios.example.com:7422" });
   });
 
-  it("exports the address, the hub URL and a secret Termux bootstrap", async () => {
+  it("exports the address, the hub's leaf URL, the bus URL on 443 and a secret Termux bootstrap that opens TLS first", async () => {
     expect(await valueOf(vps.outputs.address)).toBe(RESERVED_IP);
     expect(vps.outputs.hubUrl).toBe("tls://nats.aios.example.com:7422");
+    expect(await valueOf(vps.outputs.busUrl)).toBe("tls://nats.aios.example.com:443");
     expect(await pulumi.isSecret(vps.outputs.termuxBootstrap!)).toBe(true);
-    expect(await valueOf(vps.outputs.termuxBootstrap!)).toContain("nats.aios.example.com");
+    const cmd = await valueOf(vps.outputs.termuxBootstrap!);
+    expect(cmd).toMatch(/--nats-urls 'tls:\/\/[^@']+@nats\.aios\.example\.com:443' --nats-tls-first /);
+    expect(cmd).not.toContain(":4222");
+  });
+
+  it("cells advertise their Traefik routes, not host ports the firewall keeps closed", () => {
+    for (const name of ["father", "nous", "discovery"]) {
+      const env = reveal(container(`aios-${name}`).inputs.envs) as string[];
+      expect(env.map((e) => String(reveal(e)))).toContain(`AIOS_PUBLIC_URL=https://${name}.aios.example.com`);
+    }
+  });
+
+  it("forwards nats.<domain> on 443 (TLS from Let's Encrypt) to the NATS client port, which offers TLS for the proxy", () => {
+    const tcp = parse(upload(container("aios-traefik"), TRAEFIK_FILES.dynamic)).tcp;
+    expect(tcp.routers.nats).toEqual({ rule: "HostSNI(`nats.aios.example.com`)", entryPoints: ["websecure"], service: "nats", tls: { certResolver: "letsencrypt" } });
+    expect(tcp.services.nats).toEqual({ loadBalancer: { servers: [{ address: "nats:4222" }] } });
+    // Traefik reaches the NATS container on the ingress network, by its alias.
+    const nets = (name: string) => (reveal(container(name).inputs.networksAdvanced) as { name: string; aliases: string[] }[]);
+    expect(nets("aios-nats")).toContainEqual({ name: "aios-ingress", aliases: ["nats"] });
+    expect(nets("aios-traefik").map((n) => n.name)).toContain("aios-ingress");
+    const conf = upload(container("aios-nats"), "/etc/nats/nats.conf");
+    expect(conf).toMatch(/tls \{\n {2}cert_file: "\/etc\/nats\/tls\/cert.pem"\n {2}key_file: "\/etc\/nats\/tls\/key.pem"\n\}\nallow_non_tls: true/);
   });
 
   it("serves Let's Encrypt certificates from Traefik, kept on a volume", () => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets } from "../../infra/render/nats.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../../infra/render/traefik.ts";
-import { withAcmeResolver, withCertResolver, withLeafTls } from "../../infra/render/vps-tls.ts";
+import { withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute } from "../../infra/render/vps-tls.ts";
 import { planServices } from "../../infra/plan.ts";
 import { parseVpsConfig } from "../../infra/vps-config.ts";
 import { loadStackConfig } from "../infra/stack-config.ts";
@@ -40,6 +40,43 @@ describe("Traefik on the VPS", () => {
   });
 });
 
+/**
+ * Traefik's documented file-provider schema for TCP (reference/routing-configuration/tcp: router
+ * fields entryPoints, rule, priority, middlewares, tls {passthrough, certResolver, options,
+ * domains}, service; a service's loadBalancer.servers[].address is host:port). No Traefik binary
+ * runs here, so the structure is checked against that list.
+ */
+function checkTraefikTcp(tcp: { routers: Record<string, Record<string, unknown>>; services: Record<string, { loadBalancer: { servers: { address: string }[] } }> }): void {
+  for (const [name, r] of Object.entries(tcp.routers)) {
+    for (const k of Object.keys(r)) expect(["entryPoints", "rule", "ruleSyntax", "priority", "middlewares", "tls", "service"], `${name}.${k}`).toContain(k);
+    expect(r.rule, name).toMatch(/^HostSNI\(`[a-z0-9.-]+`\)$/);
+    for (const k of Object.keys(r.tls as object)) expect(["passthrough", "certResolver", "options", "domains"], `${name}.tls.${k}`).toContain(k);
+    expect(tcp.services, name).toHaveProperty([r.service as string]);
+  }
+  for (const [name, s] of Object.entries(tcp.services)) {
+    expect(Object.keys(s), name).toEqual(["loadBalancer"]);
+    for (const srv of s.loadBalancer.servers) expect(srv.address, name).toMatch(/^[a-z0-9.-]+:\d+$/);
+  }
+}
+
+describe("phones reaching the hub through Traefik on 443", () => {
+  const routes = renderTraefikDynamic({ domain: "aios.example.com", services: [], cellBackends: [{ url: "http://father:8000" }] });
+
+  it("a TCP router for the hub's name on websecure forwards to the NATS client port, with a Let's Encrypt certificate", () => {
+    const doc = parse(withCertResolver(withNatsRoute(routes, "nats.aios.example.com", "nats:4222")));
+    checkTraefikTcp(doc.tcp);
+    expect(doc.tcp.routers.nats).toMatchObject({ rule: "HostSNI(`nats.aios.example.com`)", entryPoints: ["websecure"], tls: { certResolver: "letsencrypt" } });
+    expect(doc.tcp.services.nats.loadBalancer.servers).toEqual([{ address: "nats:4222" }]);
+    expect(doc.http.routers.cells.tls).toEqual({ certResolver: "letsencrypt" }); // the HTTP routes are kept
+  });
+
+  it("the schema check itself refuses a router without a service or with an HTTP rule", () => {
+    const doc = parse(withNatsRoute(routes, "nats.aios.example.com", "nats:4222"));
+    expect(() => checkTraefikTcp({ ...doc.tcp, routers: { nats: { ...doc.tcp.routers.nats, rule: "Host(`nats.aios.example.com`)" } } })).toThrow();
+    expect(() => checkTraefikTcp({ ...doc.tcp, services: {} })).toThrow();
+  });
+});
+
 describe("the hub's public leaf-node port", () => {
   const secrets = withLeafTls(renderNatsSecrets({ mode: "hub" }, "bus-token-0e8d7c6b5a4f3e2d"), {
     certFile: join(dir, "cert.pem"),
@@ -53,11 +90,12 @@ describe("the hub's public leaf-node port", () => {
     expect(() => withLeafTls(renderNatsSecrets({ mode: "leaf", hubHost: "h", hubLeafPort: 7422 }, "x".repeat(16)), { certFile: "/c", keyFile: "/k" })).toThrow(/^bus:/);
   });
 
-  it.runIf(hasTool("nats-server") && hasTool("openssl"))("is a config nats-server accepts, with a real certificate", () => {
+  it.runIf(hasTool("nats-server") && hasTool("openssl"))("is a config nats-server accepts (with the client port offering TLS), with a real certificate", () => {
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=nats.aios.example.com",
       "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
     writeFileSync(join(dir, NATS_SECRETS_FILE), secrets);
-    writeFileSync(join(dir, "nats.conf"), renderNatsConfig({ mode: "hub", serverName: "vps", storeDir: join(dir, "js") }));
+    const tlsFiles = { certFile: join(dir, "cert.pem"), keyFile: join(dir, "key.pem") };
+    writeFileSync(join(dir, "nats.conf"), withClientTls(renderNatsConfig({ mode: "hub", serverName: "vps", storeDir: join(dir, "js") }), tlsFiles));
     const ok = spawnSync("nats-server", ["-t", "-c", join(dir, "nats.conf")], { encoding: "utf8" });
     expect(`${ok.stdout}${ok.stderr}`).toMatch(/configuration file .* is valid/);
     // And the check is real: a missing certificate file is refused.

@@ -6,16 +6,27 @@
 // JetStream) still accepts clients. A probe asks JetStream every few seconds; while it does not
 // answer the bus reports why (so /health says degraded), and when it answers again the hooks
 // run again, as after a reconnect.
+// TLS (config.ts NatsTls) maps onto nats.js's `tls` option: null never upgrades, undefined
+// upgrades when the server offers TLS, an object requires it (handshakeFirst: TLS before the
+// NATS protocol, as through Traefik; caFile: a private CA instead of the system roots).
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { maskUrl } from "./mask.ts";
-import { connect, Events, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
+import { connect, Events, type ConnectionOptions, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
+import type { NatsTls } from "../config.ts";
 
 export interface BusOptions {
   servers: string[];
   token: string | undefined;
+  tls: NatsTls;
   name: string;
   log: { info(msg: string): void; warn(msg: string): void };
+}
+
+function tlsOption(tls: NatsTls): ConnectionOptions["tls"] {
+  if (tls.mode === "plain") return null;
+  if (tls.mode === "offered") return undefined;
+  return { handshakeFirst: tls.handshakeFirst, ...(tls.caFile ? { caFile: tls.caFile } : {}) };
 }
 
 /** How often a connected bus asks JetStream whether it answers. */
@@ -64,6 +75,7 @@ export class Bus extends EventEmitter {
         const nc = await connect({
           servers: this.opts.servers,
           token: this.opts.token,
+          tls: tlsOption(this.opts.tls),
           name: this.opts.name,
           noRandomize: true, // servers are tried in the configured order (LAN first, hub second)
           reconnect: true,

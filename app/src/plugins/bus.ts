@@ -9,10 +9,11 @@ declare module "fastify" {
 }
 
 const busPlugin: FastifyPluginAsync = async (app) => {
-  const { natsUrls, natsToken, cellId, role } = app.config;
+  const { natsUrls, natsToken, natsTls, cellId, role } = app.config;
   const bus = new Bus({
     servers: natsUrls,
     token: natsToken,
+    tls: natsTls,
     name: `${role}:${cellId}`,
     log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
   });

@@ -1,0 +1,63 @@
+// A real nats-server run from rendered files (the main nats.conf and its secrets include) on test
+// ports on 127.0.0.1, restartable on the same ports and store. Shared by the e2e suites.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NATS_SECRETS_FILE, type NatsListen } from "../../infra/render/nats.ts";
+import { stopServer } from "../helpers/nats.ts";
+import { freePort, waitFor } from "../helpers/ports.ts";
+
+export interface Server {
+  url: string;
+  listen: NatsListen;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** Temp dirs made on demand (`make`), all removed by `removeAll`. */
+export function tempDirs(prefix: string): { make: () => string; removeAll: () => void } {
+  const dirs: string[] = [];
+  return {
+    make: () => {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    removeAll: () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+  };
+}
+
+export const listenOn = async (): Promise<NatsListen> => ({ host: "127.0.0.1", client: await freePort(), monitor: await freePort(), leaf: await freePort() });
+
+export const monitor = async (s: Server, path: string): Promise<Record<string, unknown>> =>
+  (await (await fetch(`http://127.0.0.1:${s.listen.monitor}${path}`)).json()) as Record<string, unknown>;
+
+/** Resolves once `leaf` has its link to the hub. */
+export const leafLinked = (leaf: Server, timeoutMs = 15_000): Promise<unknown> =>
+  waitFor("the leaf's link to the hub", async () => (await monitor(leaf, "/leafz")).leafnodes === 1, timeoutMs);
+
+/** Writes the two files into `dir` (the secrets file private) and runs nats-server on them. */
+export function natsServer(dir: string, listen: NatsListen, name: string, files: { main: string; secrets: string }): Server {
+  writeFileSync(join(dir, "nats.conf"), files.main);
+  writeFileSync(join(dir, NATS_SECRETS_FILE), files.secrets, { mode: 0o600 });
+  let proc: ChildProcess | undefined;
+  let out = "";
+  return {
+    url: `nats://127.0.0.1:${listen.client}`,
+    listen,
+    output: () => out,
+    async start() {
+      proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+      await waitFor(`nats-server ${name} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);
+    },
+    async stop() {
+      const p = proc;
+      proc = undefined;
+      await stopServer(p);
+    },
+  };
+}
