@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT_ATTENTION, EXIT_OK, runCommand } from "./lib/cli.ts";
-import { fromBus, fromDiscovery, redactUrl, type FleetCell } from "./lib/fleet-view.ts";
+import { fromBus, fromDiscovery, type FleetCell } from "./lib/fleet-view.ts";
+import { maskUrl } from "../app/src/lib/mask.ts";
 import { parseMs, probe } from "./lib/probe.ts";
 import { listStacks, PulumiMissingError } from "./lib/pulumi.ts";
 import { readEndpoints } from "./lib/stack-endpoints.ts";
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
     const servers = nats.split(",").map((s) => s.trim()).filter(Boolean);
     const downAfterMs = parseMs("AIOS_DOWN_AFTER_MS", env.AIOS_DOWN_AFTER_MS, 3000);
     const token = natsToken(env);
-    view = { source: `bus at ${servers.map(redactUrl).join(", ")}`, cells: await fromBus(servers, { token, downAfterMs, timeoutMs }) };
+    view = { source: `bus at ${servers.map(maskUrl).join(", ")}`, cells: await fromBus(servers, { token, downAfterMs, timeoutMs }) };
   } else {
     view = await fromStacks(timeoutMs);
   }

@@ -2,6 +2,7 @@
 // mDNS off (the LAN of a test machine is not the subject), plus small task API readers.
 import { api, startService, type ServiceHandle } from "../helpers/service.ts";
 import { waitFor } from "../helpers/ports.ts";
+import type { TaskRecord } from "../../app/src/organelles/task-dispatcher/record.ts";
 
 export const FAST = { AIOS_HEARTBEAT_MS: "200", AIOS_DOWN_AFTER_MS: "1000", AIOS_MDNS: "off" };
 
@@ -13,19 +14,8 @@ export function startCell(natsUrl: string, cellId: string, env: Record<string, s
   return startRole(natsUrl, "cell", { AIOS_CELL_ID: cellId, ...env });
 }
 
-export interface TaskJson {
-  id: string;
-  status: string;
-  priority: number;
-  attempts: number;
-  submitted_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  assigned_to: string | null;
-  result?: unknown;
-  error: string | null;
-  reassignments: { from: string; reason: string }[];
-}
+/** A task as GET /task/:id/status serves it: the dispatcher's record. */
+export type TaskJson = TaskRecord;
 
 export async function submit(url: string, body: Record<string, unknown>): Promise<string> {
   const res = await api("POST", `${url}/task/submit`, body);

@@ -4,6 +4,7 @@ import { connect, type KV } from "nats";
 import { z } from "zod";
 import { probe } from "./probe.ts";
 import { PRESENCE_BUCKET, type PresenceRecord } from "../../app/src/lib/presence.ts";
+import { maskUrl } from "../../app/src/lib/mask.ts";
 
 export interface FleetCell {
   cell_id: string;
@@ -76,14 +77,13 @@ async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
 }
 
 /** A bus URL fit to print: credentials in it are masked. */
-export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@");
 
 /** Reads every record of the presence bucket once; a record is up like in the app: fresh and not stopped. */
 export async function fromBus(
   servers: string[],
   opts: { token: string | undefined; downAfterMs: number; timeoutMs: number },
 ): Promise<FleetCell[]> {
-  const where = servers.map(redactUrl).join(", ");
+  const where = servers.map(maskUrl).join(", ");
   let nc;
   try {
     nc = await connect({ servers, token: opts.token, timeout: opts.timeoutMs, reconnect: false, name: "aios-fleet-cli" });

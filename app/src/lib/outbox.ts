@@ -9,30 +9,38 @@ import type { Message } from "./inbox.ts";
 export class Outbox {
   private readonly dir: string;
   private counter = 0;
+  /** Messages waiting: counted once from the directory, then kept by put() and remove(). */
+  private count: number;
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, "outbox");
     mkdirSync(this.dir, { recursive: true });
+    this.count = this.names().length;
+  }
+
+  private names(): string[] {
+    return readdirSync(this.dir).filter((n) => n.endsWith(".json"));
   }
 
   put(m: Message): void {
     // names sort in acceptance order: time, then a counter for the same millisecond
     const name = `${String(Date.now()).padStart(15, "0")}-${String(this.counter++).padStart(6, "0")}-${m.id}.json`;
     writeFileDurable(join(this.dir, name), JSON.stringify(m));
+    this.count++;
   }
 
   pending(): { name: string; message: Message }[] {
-    return readdirSync(this.dir)
-      .filter((n) => n.endsWith(".json"))
+    return this.names()
       .sort()
       .map((name) => ({ name, message: JSON.parse(readFileSync(join(this.dir, name), "utf8")) as Message }));
   }
 
   get size(): number {
-    return readdirSync(this.dir).filter((n) => n.endsWith(".json")).length;
+    return this.count;
   }
 
   remove(name: string): void {
     unlinkSync(join(this.dir, name));
+    this.count--;
   }
 }

@@ -24,6 +24,10 @@ export interface PeerView extends PresenceRecord {
   up: boolean;
 }
 
+/** The levels of the cells up among `peers` (organelles carry no level). */
+export const cellLevels = (peers: PeerView[]): { cell_id: string; consciousness_level: number }[] =>
+  peers.filter((p) => p.up && p.role === "cell").map((p) => ({ cell_id: p.cell_id, consciousness_level: p.consciousness_level }));
+
 export class Presence {
   private readonly records = new Map<string, PresenceRecord>();
   /** True once the bucket was read in full: from then on an id missing from the view is unknown.

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../config.ts";
+import { maskUrl } from "../lib/mask.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -20,7 +21,7 @@ export function envUrl(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   if (!z.url({ protocol: /^https?$/ }).safeParse(raw).success) {
-    throw new ConfigError(name, `expected an http(s) URL, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
+    throw new ConfigError(name, `expected an http(s) URL, got "${maskUrl(raw)}"`);
   }
   return raw.replace(/\/$/, "");
 }

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { evolve, networkView, syncToward, type NetworkView } from "../lib/level.ts";
 import { readJson, writeFileDurable } from "../lib/durable-file.ts";
 import { errorSchema, networkViewSchema } from "../schemas.ts";
+import { cellLevels } from "../lib/presence.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -28,10 +29,7 @@ const consciousnessPlugin: FastifyPluginAsync = async (app) => {
   /** Levels of every cell up, with this cell's current level in place of its heartbeat copy. */
   const network = (): NetworkView =>
     networkView([
-      ...app.presence
-        .view()
-        .filter((p) => p.up && p.role === "cell" && p.cell_id !== cellId)
-        .map((p) => ({ cell_id: p.cell_id, consciousness_level: p.consciousness_level })),
+      ...cellLevels(app.presence.view()).filter((c) => c.cell_id !== cellId),
       { cell_id: cellId, consciousness_level: level },
     ]);
 

@@ -12,7 +12,6 @@ import {
   DeliverPolicy,
   nanos,
   RetentionPolicy,
-  StorageType,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
@@ -20,6 +19,8 @@ import {
 } from "nats";
 import { Inbox, type Message } from "../lib/inbox.ts";
 import { Outbox } from "../lib/outbox.ts";
+import { ensureStream } from "../lib/streams.ts";
+import { notFound } from "../lib/http-errors.ts";
 import { CELL_ID_PATTERN, errorSchema } from "../schemas.ts";
 
 export const MESSAGE_STREAM = "AIOS_MESSAGES";
@@ -28,28 +29,6 @@ export const subjectFor = (to: string): string => (to === "*" ? "aios.msg.broadc
 declare module "fastify" {
   interface FastifyInstance {
     messages: { accept(to: string, body: unknown): Promise<{ id: string; queued: boolean }>; inbox: Inbox };
-  }
-}
-
-async function ensureStream(jsm: JetStreamManager): Promise<void> {
-  try {
-    await jsm.streams.info(MESSAGE_STREAM);
-  } catch {
-    await jsm.streams
-      .add({
-        name: MESSAGE_STREAM,
-        subjects: ["aios.msg.>"],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        max_age: nanos(7 * 24 * 3600 * 1000),
-        duplicate_window: nanos(10 * 60 * 1000),
-      })
-      .catch(async (err: Error) => {
-        // another cell created it between our info and add
-        await jsm.streams.info(MESSAGE_STREAM).catch(() => {
-          throw err;
-        });
-      });
   }
 }
 
@@ -126,7 +105,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
         await bus.js.publish(subjectFor(message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
         outbox.remove(name);
         metrics.messagesPublished.inc();
-        metrics.outboxPending.dec();
+        metrics.outboxPending.set(outbox.size);
       }
     } catch (err) {
       app.log.warn(`outbox flush paused: ${(err as Error).message}`);
@@ -138,8 +117,8 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   const flush = (): Promise<void> => (flushing ??= drainOutbox().finally(() => (flushing = undefined)));
 
   bus.onUp(async (_nc, js, jsm) => {
-    await ensureStream(jsm);
-    if (app.config.role === "cell") await consume(js, jsm);
+    await ensureStream(jsm, { name: MESSAGE_STREAM, subjects: ["aios.msg.>"], retention: RetentionPolicy.Limits });
+    await consume(js, jsm);
     void flush();
   });
   const retry = setInterval(() => {
@@ -165,7 +144,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
       }
     }
     outbox.put(message);
-    metrics.outboxPending.inc();
+    metrics.outboxPending.set(outbox.size);
     return { id: message.id, queued: true };
   };
   app.decorate("messages", { accept, inbox });
@@ -198,7 +177,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
       // Before the view was ever read (started while the bus is down) no id can be called unknown:
       // the message is accepted and waits, like any other, for the bus.
       if (to !== "*" && app.presence.loaded && !app.presence.get(to)) {
-        return reply.code(404).send({ statusCode: 404, error: "Not Found", message: `unknown cell "${to}"` });
+        return reply.code(404).send(notFound(`unknown cell "${to}"`));
       }
       const { id, queued } = await accept(to, body);
       return reply.code(202).send({ id, status: "accepted", queued });

@@ -2,6 +2,7 @@
 import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
 import type { PeerView } from "../lib/presence.ts";
+import { conflict, unavailable } from "../lib/http-errors.ts";
 import { CELL_ID_PATTERN, errorSchema, peerSchema } from "../schemas.ts";
 
 export const toPeerJson = (p: PeerView) => ({
@@ -77,19 +78,15 @@ const peersPlugin: FastifyPluginAsync = async (app) => {
     async (req, reply) => {
       const b = req.body;
       if (!app.presence.ready) {
-        return reply.code(503).send({
-          statusCode: 503,
-          error: "Service Unavailable",
-          message: `cannot register while the bus is unavailable (${app.bus.lastError ?? "connecting"})`,
-        });
+        return reply
+          .code(503)
+          .send(unavailable(`cannot register while the bus is unavailable (${app.bus.lastError ?? "connecting"})`));
       }
       const existing = app.presence.get(b.cell_id);
       if (existing && existing.transport === "bus" && existing.up) {
-        return reply.code(409).send({
-          statusCode: 409,
-          error: "Conflict",
-          message: `cell id "${b.cell_id}" belongs to a live cell on device ${existing.device}`,
-        });
+        return reply
+          .code(409)
+          .send(conflict(`cell id "${b.cell_id}" belongs to a live cell on device ${existing.device}`));
       }
       const record = {
         cell_id: b.cell_id,

@@ -1,6 +1,7 @@
 import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
-import { Presence, type PresenceRecord } from "../lib/presence.ts";
+import { Presence } from "../lib/presence.ts";
+import { VERSION } from "../version.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -9,13 +10,27 @@ declare module "fastify" {
 }
 
 export interface PresenceOptions {
-  /** This member's own record, for members that heartbeat (cells); absent for watchers only. */
-  self?: () => PresenceRecord;
+  /**
+   * Members that heartbeat (cells, organelles) give the level their record carries; without
+   * it the member only watches (discovery).
+   */
+  level?: () => number;
 }
 
 const presencePlugin: FastifyPluginAsync<PresenceOptions> = async (app, opts) => {
-  const { heartbeatMs, downAfterMs, cellId } = app.config;
-  const presence = new Presence(app.bus, { heartbeatMs, downAfterMs, ...(opts.self ? { self: opts.self } : {}) });
+  const { heartbeatMs, downAfterMs, cellId, device, publicUrl, role } = app.config;
+  const { level } = opts;
+  const self = level && (() => ({
+    cell_id: cellId,
+    role,
+    device,
+    url: publicUrl,
+    consciousness_level: level(),
+    version: VERSION,
+    heartbeat: new Date().toISOString(),
+    transport: "bus" as const,
+  }));
+  const presence = new Presence(app.bus, { heartbeatMs, downAfterMs, ...(self ? { self } : {}) });
   app.decorate("presence", presence);
   app.metrics.beforeScrape.push(() => {
     const others = presence.view().filter((p) => p.cell_id !== cellId);

@@ -6,22 +6,11 @@ import messaging from "../plugins/messaging.ts";
 import peers from "../plugins/peers.ts";
 import health from "../plugins/health.ts";
 import taskWorker from "../tasks/worker-plugin.ts";
-import { VERSION } from "../version.ts";
 
 const cell: FastifyPluginAsync = async (app) => {
-  const { cellId, device, publicUrl, role } = app.config;
   await app.register(presence, {
-    self: () => ({
-      cell_id: cellId,
-      role,
-      device,
-      url: publicUrl,
-      // before the consciousness plugin loads, the configured level stands in
-      consciousness_level: app.hasDecorator("consciousness") ? app.consciousness.level : app.config.level,
-      version: VERSION,
-      heartbeat: new Date().toISOString(),
-      transport: "bus",
-    }),
+    // before the consciousness plugin loads, the configured level stands in
+    level: () => (app.hasDecorator("consciousness") ? app.consciousness.level : app.config.level),
   });
   await app.register(consciousness);
   await app.register(messaging);

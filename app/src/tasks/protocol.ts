@@ -6,7 +6,8 @@
 //  - aios.task.cancel.<cell>  stop a task the dispatcher gave up on (timed out).
 //  - KV aios_task_load: each cell's running tasks and capacity (the dispatcher's load view).
 //  - KV aios_tasks: the dispatcher's durable task records, keyed by task id.
-import { RetentionPolicy, StorageType, nanos, type JetStreamManager } from "nats";
+import { RetentionPolicy, type JetStreamManager } from "nats";
+import { ensureStream } from "../lib/streams.ts";
 
 export const TASK_BUCKET = "aios_tasks";
 export const LOAD_BUCKET = "aios_task_load";
@@ -52,20 +53,6 @@ export interface CellLoad {
   updated_at: string;
 }
 
-/** The results stream: work-queue retention, kept at most a week, de-duplicated by outcome id. */
-export async function ensureResultStream(jsm: JetStreamManager): Promise<void> {
-  const config = {
-    name: RESULT_STREAM,
-    subjects: ["aios.task.result.>"],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Workqueue,
-    max_age: nanos(7 * 24 * 3600 * 1000),
-    duplicate_window: nanos(10 * 60 * 1000),
-  };
-  // add() is idempotent for an identical config; anything else means it exists already
-  await jsm.streams.add(config).catch(async (err: Error) => {
-    await jsm.streams.info(RESULT_STREAM).catch(() => {
-      throw err;
-    });
-  });
-}
+/** The results stream: work-queue retention, de-duplicated by outcome id. */
+export const ensureResultStream = (jsm: JetStreamManager): Promise<void> =>
+  ensureStream(jsm, { name: RESULT_STREAM, subjects: ["aios.task.result.>"], retention: RetentionPolicy.Workqueue });

@@ -7,7 +7,9 @@ import { Gauge } from "prom-client";
 import { errorSchema, networkViewSchema, peerSchema } from "../../schemas.ts";
 import { networkView, type NetworkView } from "../../lib/level.ts";
 import { toPeerJson } from "../../plugins/peers.ts";
-import { cellLevels, registerOrganelleBase, unavailable } from "../base.ts";
+import { registerOrganelleBase } from "../base.ts";
+import { unavailable } from "../../lib/http-errors.ts";
+import { cellLevels } from "../../lib/presence.ts";
 import { PersistedView } from "../persisted-view.ts";
 
 const MAX_SAMPLES = 1000;

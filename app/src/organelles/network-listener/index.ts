@@ -7,7 +7,8 @@ import { Gauge } from "prom-client";
 import { errorSchema, peerSchema } from "../../schemas.ts";
 import { toPeerJson } from "../../plugins/peers.ts";
 import { envSwitch, envUrl } from "../env.ts";
-import { notFound, registerOrganelleBase } from "../base.ts";
+import { registerOrganelleBase } from "../base.ts";
+import { notFound } from "../../lib/http-errors.ts";
 import { PersistedView } from "../persisted-view.ts";
 import { Mdns, type LanService } from "./mdns.ts";
 
