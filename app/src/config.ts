@@ -2,8 +2,8 @@
 // Errors name the variable and what was expected, and never echo a secret's value.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { z } from "zod";
 import { maskUrl } from "./lib/mask.ts";
+import { isUrl } from "./lib/url.ts";
 
 export const ROLES = [
   "cell",
@@ -99,8 +99,6 @@ function secret(env: Record<string, string | undefined>, name: string, required:
   return undefined;
 }
 
-const natsUrl = z.url({ protocol: /^(nats|tls|ws|wss)$/ });
-
 function natsTls(env: Record<string, string | undefined>, urls: string[]): NatsTls {
   const first = env.AIOS_NATS_TLS_FIRST || "false";
   if (first !== "true" && first !== "false") throw new ConfigError("AIOS_NATS_TLS_FIRST", `expected true or false, got "${first}"`);
@@ -147,7 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     .map((u) => u.trim())
     .filter(Boolean);
   for (const u of natsUrls) {
-    if (!natsUrl.safeParse(u).success) {
+    if (!isUrl(u, ["nats", "tls", "ws", "wss"])) {
       throw new ConfigError("AIOS_NATS_URLS", `expected comma-separated nats:// or tls:// URLs, got "${maskUrl(u)}"`);
     }
   }
@@ -159,7 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   const publicUrl = env.AIOS_PUBLIC_URL || `http://${host === "0.0.0.0" ? hostname() : host}:${port}`;
-  if (!z.url({ protocol: /^https?$/ }).safeParse(publicUrl).success) {
+  if (!isUrl(publicUrl, ["http", "https"])) {
     throw new ConfigError("AIOS_PUBLIC_URL", `expected an http(s) URL, got "${publicUrl}"`);
   }
 

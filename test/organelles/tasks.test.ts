@@ -63,6 +63,20 @@ describe("task handlers", () => {
     expect(checkTask("ai_completion", { prompt: "a", messages: [] })).toMatchObject({ ok: false });
     expect(checkTask("code_analysis", {})).toEqual({ ok: false, message: "payload: give code, or a file_path under the cell's workspace" });
     expect(checkTask("toString", {})).toMatchObject({ ok: false, message: expect.stringMatching(/known task types: echo/) });
+    expect(checkTask("echo", { mesage: "typo" })).toEqual({ ok: false, message: 'payload: unknown field "mesage"' });
+    expect(checkTask("ai_completion", { messages: [{ role: "robot", content: "x" }] })).toEqual({
+      ok: false,
+      message: 'payload.messages[0].role: must be one of "system", "user", "assistant"',
+    });
+    expect(checkTask("ai_completion", { prompt: "a", messages: [{ role: "user", content: "b" }] })).toEqual({ ok: false, message: "payload: give either prompt or messages" });
+    expect(checkTask("http_probe", { url: "ftp://example.test/" })).toMatchObject({ ok: false, message: expect.stringMatching(/^payload\.url: /) });
+    expect(checkTask("http_probe", { url: "http://exa mple.test/" })).toMatchObject({ ok: false, message: expect.stringMatching(/^payload\.url: /) });
+  });
+
+  it("a checked payload gets its schema's defaults, and the submitted object is left as it was", () => {
+    const submitted = { url: "http://127.0.0.1:9/" };
+    expect(checkTask("http_probe", submitted)).toEqual({ ok: true, payload: { url: "http://127.0.0.1:9/", method: "GET", timeout_ms: 5000 } });
+    expect(submitted).toEqual({ url: "http://127.0.0.1:9/" });
   });
 
   it("the runner stops a task at its timeout and refuses work beyond its capacity", async () => {

@@ -1,9 +1,9 @@
 // Parsing of the role-specific variables (AppConfig.env) that organelles and the cell's task
 // worker read. Each error names the variable, as config.ts does for the common ones.
 import { readFileSync } from "node:fs";
-import { z } from "zod";
 import { ConfigError } from "../config.ts";
 import { maskUrl } from "../lib/mask.ts";
+import { isUrl } from "../lib/url.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -20,7 +20,7 @@ export function envInt(env: Env, name: string, fallback: number, min: number, ma
 export function envUrl(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  if (!z.url({ protocol: /^https?$/ }).safeParse(raw).success) {
+  if (!isUrl(raw, ["http", "https"])) {
     throw new ConfigError(name, `expected an http(s) URL, got "${maskUrl(raw)}"`);
   }
   return raw.replace(/\/$/, "");

@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import type { TaskWorkerConfig } from "./config.ts";
 
 export interface TaskContext {
@@ -8,9 +7,14 @@ export interface TaskContext {
   config: TaskWorkerConfig;
 }
 
+/** A JSON Schema (draft 7, as ajv reads it) for a handler's payload; published by the dispatcher. */
+export type PayloadSchema = Record<string, unknown>;
+
 export interface TaskHandler {
   description: string;
-  schema: z.ZodType;
+  schema: PayloadSchema;
+  /** A rule across fields that the schema does not say well; returns what is wrong, if anything. */
+  check?(payload: never): string | undefined;
   run(payload: never, ctx: TaskContext): Promise<unknown>;
 }
 
@@ -19,11 +23,15 @@ export class TaskError extends Error {
   override name = "TaskError";
 }
 
-/** Types `run` against the handler's own schema while the registry holds every handler alike. */
-export function defineHandler<S extends z.ZodType>(h: {
+/**
+ * Types `run` against the handler's payload type `P` while the registry holds every handler
+ * alike. `P` is written next to the schema it describes (the registry validates the schema).
+ */
+export function defineHandler<P>(h: {
   description: string;
-  schema: S;
-  run(payload: z.output<S>, ctx: TaskContext): Promise<unknown>;
+  schema: PayloadSchema;
+  check?(payload: P): string | undefined;
+  run(payload: P, ctx: TaskContext): Promise<unknown>;
 }): TaskHandler {
   return h as TaskHandler;
 }

@@ -1,6 +1,6 @@
-// The cell's task handlers, by task_type. Each has a zod schema for its payload: the dispatcher
+// The cell's task handlers, by task_type. Each has a JSON Schema for its payload: the dispatcher
 // and the bridge check a payload at submit time, the cell checks it again before running it.
-import type { z } from "zod";
+import { checker, type Checked } from "../lib/json-schema.ts";
 import echo from "./handlers/echo.ts";
 import codeAnalysis from "./handlers/code-analysis.ts";
 import httpProbe from "./handlers/http-probe.ts";
@@ -18,8 +18,9 @@ export const TASK_TYPES = Object.keys(TASK_HANDLERS);
 
 export type PayloadCheck = { ok: true; payload: unknown } | { ok: false; message: string };
 
-const describeIssues = (issues: z.core.$ZodIssue[]): string =>
-  issues.map((i) => `payload${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}`).join("; ");
+const CHECKERS: Record<string, (payload: unknown) => Checked<unknown>> = Object.fromEntries(
+  Object.entries(TASK_HANDLERS).map(([type, h]) => [type, checker(h.schema, "payload")]),
+);
 
 /** Checks a task type and its payload; the message names the bad field or lists the known types. */
 export function checkTask(taskType: string, payload: unknown): PayloadCheck {
@@ -27,7 +28,8 @@ export function checkTask(taskType: string, payload: unknown): PayloadCheck {
   if (!handler) {
     return { ok: false, message: `task_type: unknown "${taskType}"; known task types: ${TASK_TYPES.join(", ")}` };
   }
-  const parsed = handler.schema.safeParse(payload ?? {});
-  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error.issues) };
-  return { ok: true, payload: parsed.data };
+  const checked = CHECKERS[taskType]!(payload ?? {});
+  if (!checked.ok) return checked;
+  const wrong = handler.check?.(checked.value as never);
+  return wrong ? { ok: false, message: wrong } : { ok: true, payload: checked.value };
 }

@@ -1,7 +1,6 @@
 // task-dispatcher (port 3003): POST /task/submit, GET /task/:id/status, GET /dispatcher/stats,
 // GET /task/types. One dispatcher per network (it owns the results consumer).
 import type { FastifyPluginAsync } from "fastify";
-import { z } from "zod";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { errorSchema } from "../../schemas.ts";
 import { envInt } from "../env.ts";
@@ -206,7 +205,7 @@ const taskDispatcher: FastifyPluginAsync = async (app) => {
   const types = TASK_TYPES.map((t) => ({
     task_type: t,
     description: TASK_HANDLERS[t]!.description,
-    payload_schema: z.toJSONSchema(TASK_HANDLERS[t]!.schema, { io: "input", unrepresentable: "any" }),
+    payload_schema: TASK_HANDLERS[t]!.schema,
   }));
   app.get(
     "/task/types",

@@ -1,33 +1,70 @@
 // ai_completion: forwards a prompt to an OpenAI-compatible endpoint (AIOS_COMPLETION_URL, the
 // base URL such as http://127.0.0.1:11434/v1) and returns the first choice.
-import { z } from "zod";
+import { checker } from "../../lib/json-schema.ts";
 import { defineHandler, TaskError } from "../handler.ts";
 
-const answerSchema = z.object({
-  model: z.string().optional(),
-  choices: z
-    .array(z.object({ message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullable().optional() }))
-    .min(1),
-  usage: z.record(z.string(), z.unknown()).optional(),
-});
+interface Answer {
+  model?: string;
+  choices: { message: { content: string | null }; finish_reason?: string | null }[];
+  usage?: Record<string, unknown>;
+}
+const nullableString = { type: ["string", "null"] };
+const checkAnswer = checker<Answer>(
+  {
+    type: "object",
+    required: ["choices"],
+    properties: {
+      model: { type: "string" },
+      choices: {
+        type: "array",
+        minItems: 1,
+        items: {
+          type: "object",
+          required: ["message"],
+          properties: {
+            message: { type: "object", required: ["content"], properties: { content: nullableString } },
+            finish_reason: nullableString,
+          },
+        },
+      },
+      usage: { type: "object" },
+    },
+  },
+  "answer",
+);
 
-export default defineHandler({
+interface Payload {
+  prompt?: string;
+  messages?: { role: "system" | "user" | "assistant"; content: string }[];
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+}
+
+export default defineHandler<Payload>({
   description: "Chat completion from the OpenAI-compatible endpoint at AIOS_COMPLETION_URL",
-  schema: z
-    .strictObject({
-      prompt: z.string().min(1).max(200_000).optional(),
-      messages: z
-        .array(z.strictObject({ role: z.enum(["system", "user", "assistant"]), content: z.string().max(200_000) }))
-        .min(1)
-        .max(100)
-        .optional(),
-      model: z.string().min(1).max(200).optional(),
-      max_tokens: z.number().int().min(1).max(32_768).optional(),
-      temperature: z.number().min(0).max(2).optional(),
-    })
-    .refine((p) => (p.prompt === undefined) !== (p.messages === undefined), {
-      message: "give either prompt or messages",
-    }),
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      prompt: { type: "string", minLength: 1, maxLength: 200_000 },
+      messages: {
+        type: "array",
+        minItems: 1,
+        maxItems: 100,
+        items: {
+          type: "object",
+          additionalProperties: false,
+          required: ["role", "content"],
+          properties: { role: { enum: ["system", "user", "assistant"] }, content: { type: "string", maxLength: 200_000 } },
+        },
+      },
+      model: { type: "string", minLength: 1, maxLength: 200 },
+      max_tokens: { type: "integer", minimum: 1, maximum: 32_768 },
+      temperature: { type: "number", minimum: 0, maximum: 2 },
+    },
+  },
+  check: (p) => ((p.prompt === undefined) !== (p.messages === undefined) ? undefined : "payload: give either prompt or messages"),
   async run(p, ctx) {
     const endpoint = ctx.config.completion;
     if (!endpoint) throw new TaskError(`no completion endpoint configured: set AIOS_COMPLETION_URL on cell ${ctx.cellId}`);
@@ -57,12 +94,15 @@ export default defineHandler({
     }
     const text = await res.text();
     if (!res.ok) throw new TaskError(`completion endpoint answered ${res.status}: ${text.slice(0, 300)}`);
-    let parsed;
+    let answer: unknown;
     try {
-      parsed = answerSchema.parse(JSON.parse(text));
+      answer = JSON.parse(text);
     } catch {
-      throw new TaskError("completion endpoint answered something other than an OpenAI chat completion");
+      answer = undefined;
     }
+    const checked = checkAnswer(answer);
+    if (!checked.ok) throw new TaskError("completion endpoint answered something other than an OpenAI chat completion");
+    const parsed = checked.value;
     const choice = parsed.choices[0]!;
     return {
       model: parsed.model ?? model,

@@ -2,7 +2,6 @@
 // for a file under the cell's workspace (AIOS_WORKSPACE_DIR; nothing outside it is readable).
 import { readFile, realpath, stat } from "node:fs/promises";
 import { resolve, sep } from "node:path";
-import { z } from "zod";
 import { defineHandler, TaskError } from "../handler.ts";
 import { countLines, detectLanguage, findFunctions, KNOWN_LANGUAGES } from "./code-languages.ts";
 
@@ -24,17 +23,18 @@ async function readWorkspaceFile(workspace: string | undefined, filePath: string
   return readFile(full, "utf8");
 }
 
-export default defineHandler({
+export default defineHandler<{ code?: string; file_path?: string; language?: string }>({
   description: "Language, lines, functions and a summary of payload.code or of payload.file_path in the workspace",
-  schema: z
-    .strictObject({
-      code: z.string().max(MAX_FILE_BYTES).optional(),
-      file_path: z.string().min(1).max(4096).optional(),
-      language: z.enum(KNOWN_LANGUAGES as [string, ...string[]]).optional(),
-    })
-    .refine((p) => p.code !== undefined || p.file_path !== undefined, {
-      message: "give code, or a file_path under the cell's workspace",
-    }),
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      code: { type: "string", maxLength: MAX_FILE_BYTES },
+      file_path: { type: "string", minLength: 1, maxLength: 4096 },
+      language: { enum: KNOWN_LANGUAGES },
+    },
+  },
+  check: (p) => (p.code !== undefined || p.file_path !== undefined ? undefined : "payload: give code, or a file_path under the cell's workspace"),
   async run(p, ctx) {
     const code = p.code ?? (await readWorkspaceFile(ctx.config.workspaceDir, p.file_path!));
     const language = p.language ?? detectLanguage(code, p.file_path);

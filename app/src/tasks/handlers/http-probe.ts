@@ -1,14 +1,19 @@
 // http_probe: is a URL reachable from this cell, and how fast does it answer.
-import { z } from "zod";
 import { defineHandler } from "../handler.ts";
 
-export default defineHandler({
+export default defineHandler<{ url: string; method: "GET" | "HEAD"; timeout_ms: number }>({
   description: "Reachability and latency of an http(s) URL, seen from the cell",
-  schema: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }),
-    method: z.enum(["GET", "HEAD"]).default("GET"),
-    timeout_ms: z.number().int().min(1).max(60_000).default(5000),
-  }),
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["url"],
+    properties: {
+      url: { type: "string", pattern: "^https?://[^\\s/]+", maxLength: 8192, description: "an http(s) URL" },
+      method: { enum: ["GET", "HEAD"], default: "GET" },
+      timeout_ms: { type: "integer", minimum: 1, maximum: 60_000, default: 5000 },
+    },
+  },
+  check: (p) => (URL.canParse(p.url) ? undefined : `payload.url: "${p.url}" is not a valid URL`),
   async run(p, ctx) {
     const started = performance.now();
     const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
