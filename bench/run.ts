@@ -1,9 +1,9 @@
-// `npm run bench`: every figure, printed, never asserted. The app's figures come from
-// bench/app.ts; bench/organelles.ts and bench/infra.ts join in when they exist.
+// `npm run bench [part ...]`: every figure (or the parts named), printed, never asserted. The app's
+// figures come from bench/app.ts; bench/organelles.ts and bench/infra.ts join in when they exist.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { runAppBench } from "./app.ts";
+import { APP_PARTS, runAppBench, type AppPart } from "./app.ts";
 import { printTable, type Figure } from "./lib/stats.ts";
 
 type Bench = () => Promise<Figure[] | void>;
@@ -16,10 +16,20 @@ async function optional(file: string, exportName: string): Promise<Bench | undef
   return mod[exportName] as Bench;
 }
 
+const PARTS = [...APP_PARTS, "organelles", "infra"];
+const asked = process.argv.slice(2);
+const unknown = asked.filter((p) => !PARTS.includes(p));
+if (unknown.length) {
+  console.error(`bench: unknown part ${unknown.map((p) => `"${p}"`).join(", ")}; the parts are ${PARTS.join(", ")}`);
+  process.exit(2);
+}
+const wanted = (p: string): boolean => asked.length === 0 || asked.includes(p);
+const appParts = APP_PARTS.filter(wanted);
+
 const suites: [string, Bench | undefined][] = [
-  ["App (cell, bus, presence, memory)", runAppBench],
-  ["Organelles", await optional("organelles.ts", "runOrganelleBench")],
-  ["Infrastructure", await optional("infra.ts", "runInfraBench")],
+  ["App (cell, bus, presence, memory)", appParts.length ? () => runAppBench(appParts as AppPart[]) : undefined],
+  ["Organelles", wanted("organelles") ? await optional("organelles.ts", "runOrganelleBench") : undefined],
+  ["Infrastructure", wanted("infra") ? await optional("infra.ts", "runInfraBench") : undefined],
 ];
 
 const started = performance.now();
