@@ -1,0 +1,253 @@
+// Two network-listeners on two hosts of one LAN find each other through mDNS (_aios._tcp).
+// The LAN is built here: two network namespaces joined by a veth pair (10.77.0.1/24 and
+// 10.77.0.2/24), each host with its own hostname (UTS namespace). nats-server runs on host A's LAN
+// address and both listeners use it as their bus. The test process stays in its own namespace and
+// reads each listener's HTTP API through a small forwarder started inside that host's namespace,
+// listening on a unix socket (a path in the file system, reachable from any network namespace).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hasTool } from "../helpers/tools.ts";
+import { APP_MAIN, TEST_TOKEN } from "../helpers/service.ts";
+import { waitFor } from "../helpers/ports.ts";
+import type { LanService } from "../../app/src/organelles/network-listener/mdns.ts";
+
+const PORT = 3000;
+const NATS_PORT = 4222;
+
+/** Whether this process may create network namespaces (root or CAP_SYS_ADMIN); under CI=true it must. */
+function canCreateNetns(): boolean {
+  const probe = `aios-probe-${process.pid}`;
+  try {
+    execFileSync("ip", ["netns", "add", probe], { stdio: "pipe" });
+    execFileSync("ip", ["netns", "del", probe], { stdio: "pipe" });
+    return true;
+  } catch (err) {
+    const why = ((err as { stderr?: Buffer }).stderr?.toString() ?? String(err)).trim();
+    if (process.env.CI === "true") throw new Error(`creating a network namespace is required under CI=true but failed: ${why}`, { cause: err });
+    console.warn(`SKIPPED: cannot create network namespaces (${why}); the mDNS LAN tests need root`);
+    return false;
+  }
+}
+
+const runnable = hasTool("ip") && hasTool("unshare") && hasTool("nats-server") && canCreateNetns();
+
+interface Host {
+  ns: string;
+  ip: string;
+  device: string;
+  hostname: string;
+  cellId: string;
+  publicUrl: string;
+  /** The unix socket in front of this host's listener. */
+  sock: string;
+}
+
+interface Proc {
+  proc: ChildProcess;
+  output(): string;
+}
+
+/** Runs a command inside a namespace (`ip netns exec`), keeping its output for failure messages. */
+function inNs(ns: string, cmd: string[], env: Record<string, string> = {}): Proc {
+  let out = "";
+  const proc = spawn("ip", ["netns", "exec", ns, ...cmd], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  return { proc, output: () => out };
+}
+
+function exited(p: Proc): Promise<number | null> {
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return Promise.resolve(p.proc.exitCode);
+  return new Promise((resolve) => p.proc.once("exit", (code) => resolve(code)));
+}
+
+const FORWARDER = `
+const net = require("node:net");
+const [sock, host, port] = process.argv.slice(1);
+net.createServer((c) => {
+  const u = net.connect(Number(port), host);
+  c.pipe(u).pipe(c);
+  u.on("error", () => c.destroy());
+  c.on("error", () => u.destroy());
+}).listen(sock);
+`;
+
+/** GET through a host's unix socket, with the API token. */
+function get(sock: string, path: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: sock, path, agent: false, headers: { authorization: `Bearer ${TEST_TOKEN}`, host: "listener" } }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(body) as Record<string, unknown> });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.setTimeout(3000, () => req.destroy(new Error(`GET ${path}: no answer`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function lan(h: Host): Promise<LanService[]> {
+  const res = await get(h.sock, "/peers");
+  if (res.status !== 200) throw new Error(`GET /peers: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json.lan as LanService[];
+}
+
+describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () => {
+  const tag = `aios-mdns-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), "aios-mdns-"));
+  const host = (name: string, ip: string): Host => ({
+    ns: `${tag}-${name}`,
+    ip,
+    device: name,
+    hostname: `host-${name}`,
+    cellId: `network-listener-${name}`,
+    publicUrl: `http://${ip}:${PORT}`,
+    sock: join(dir, `${name}.sock`),
+  });
+  const a = host("alpha", "10.77.0.1");
+  const b = host("beta", "10.77.0.2");
+  const procs: Proc[] = [];
+  const namespaces: string[] = [];
+  let listenerB: Proc;
+
+  // Namespaces outlive a killed test process unless deleted: remove them on any exit too.
+  const removeNamespaces = (): void => {
+    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill("SIGKILL");
+    for (const ns of namespaces.splice(0)) {
+      try {
+        execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+    }
+  };
+
+  function ip(...args: string[]): void {
+    execFileSync("ip", args, { stdio: "pipe" });
+  }
+
+  async function startListener(h: Host): Promise<Proc> {
+    const data = join(dir, `data-${h.device}`);
+    mkdirSync(data);
+    // its own UTS namespace so that each host announces its own hostname, as on a real LAN
+    const listener = inNs(h.ns, ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', h.hostname, process.execPath, APP_MAIN], {
+      AIOS_ROLE: "network-listener",
+      AIOS_DEVICE: h.device,
+      AIOS_HOST: h.ip,
+      AIOS_PORT: String(PORT),
+      AIOS_PUBLIC_URL: h.publicUrl,
+      AIOS_TOKEN: TEST_TOKEN,
+      AIOS_DATA_DIR: data,
+      AIOS_NATS_URLS: `nats://${a.ip}:${NATS_PORT}`,
+      AIOS_HEARTBEAT_MS: "200",
+      AIOS_DOWN_AFTER_MS: "1000",
+      AIOS_LOG_LEVEL: "warn",
+      AIOS_MDNS: "on",
+    });
+    procs.push(listener);
+    const forwarder = inNs(h.ns, [process.execPath, "-e", FORWARDER, h.sock, h.ip, String(PORT)]);
+    procs.push(forwarder);
+    await waitFor(
+      `${h.cellId} to answer /health`,
+      async () => {
+        if (listener.proc.exitCode !== null) throw new Error(`exited with ${listener.proc.exitCode}: ${listener.output()}`);
+        return (await get(h.sock, "/health")).status === 200;
+      },
+      15_000,
+    );
+    return listener;
+  }
+
+  beforeAll(async () => {
+    process.once("exit", removeNamespaces);
+    for (const h of [a, b]) {
+      ip("netns", "add", h.ns);
+      namespaces.push(h.ns);
+    }
+    // the LAN: one cable between the two hosts, created straight inside their namespaces
+    ip("link", "add", "lan0", "netns", a.ns, "type", "veth", "peer", "name", "lan0", "netns", b.ns);
+    for (const h of [a, b]) {
+      ip("-n", h.ns, "link", "set", "lo", "up");
+      ip("-n", h.ns, "addr", "add", `${h.ip}/24`, "dev", "lan0");
+      ip("-n", h.ns, "link", "set", "lan0", "up");
+      // no default route on this LAN: multicast needs its own, or sending to 224.0.0.251 fails
+      ip("-n", h.ns, "route", "add", "224.0.0.0/4", "dev", "lan0");
+    }
+
+    const nats = inNs(a.ns, ["nats-server", "-js", "-sd", join(dir, "nats"), "-a", a.ip, "-p", String(NATS_PORT)]);
+    procs.push(nats);
+    await waitFor("nats-server to be ready", () => {
+      if (nats.proc.exitCode !== null) throw new Error(`nats-server exited with ${nats.proc.exitCode}: ${nats.output()}`);
+      return nats.output().includes("Server is ready");
+    });
+    // one at a time: starting processes together slows each past its health wait on small machines
+    await startListener(a);
+    listenerB = await startListener(b);
+  });
+
+  afterAll(async () => {
+    process.removeListener("exit", removeNamespaces);
+    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill("SIGKILL");
+    await Promise.all(procs.map(exited));
+    removeNamespaces();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("each listener lists the other's service: name, LAN address, port, role and device", async () => {
+    for (const [self, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const found = await waitFor(
+        `${self.cellId} to find ${other.cellId} on the LAN`,
+        async () => (await lan(self)).find((s) => s.name === other.cellId),
+        15_000,
+      );
+      expect(found).toMatchObject({
+        name: other.cellId,
+        host: other.hostname,
+        port: PORT,
+        role: "network-listener",
+        device: other.device,
+        url: other.publicUrl,
+      });
+      expect(found.addresses).toContain(other.ip);
+      // only LAN addresses: the test machine's own interfaces are not on this LAN
+      expect(found.addresses.filter((x) => x.includes("."))).toEqual([other.ip]);
+
+      const status = await get(self.sock, "/network/status");
+      expect(status.status).toBe(200);
+      expect(status.json.mdns).toMatchObject({ enabled: true, announcing: true, error: null });
+      expect((status.json.mdns as { lan_services: number }).lan_services).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("when one listener stops, the other keeps answering and its mDNS reports no error", async () => {
+    listenerB.proc.kill("SIGTERM");
+    expect(await exited(listenerB)).toBe(0); // a clean shutdown: mDNS says goodbye without holding it
+
+    // by then beta's goodbye has had time to reach alpha as well
+    const status = await waitFor("alpha to see beta down on the bus", async () => {
+      const res = await get(a.sock, "/network/status");
+      return (res.json.members as { up: number }).up === 1 ? res : undefined;
+    });
+    expect(status.status).toBe(200);
+    expect(status.json.mdns).toMatchObject({ enabled: true, announcing: true, error: null });
+    const peers = await get(a.sock, "/peers");
+    expect(peers.status).toBe(200);
+    expect((peers.json.lan as LanService[]).map((s) => s.name)).toContain(a.cellId);
+  });
+});
