@@ -1,6 +1,7 @@
-// Organelle figures: dispatcher throughput with three cells (tasks/s submitted and completed),
-// submit-to-start latency (p50/p99, as the dispatcher measured it), and each organelle's idle
-// resident memory. Prints lines; asserts nothing. `node bench/organelles.ts` runs it alone.
+// Organelle figures: convergence with the bus after it returns, dispatcher throughput with three
+// cells (tasks/s submitted and completed) and submit-to-start latency (p50/p99, as the dispatcher
+// measured it). Each organelle's idle memory, as deployed, is in bench/app.ts. Prints lines;
+// asserts nothing. `node bench/organelles.ts` runs it alone.
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNats } from "../test/helpers/nats.ts";
@@ -10,15 +11,55 @@ import { startCell, startDispatcher, startRole, waitCellReady } from "../test/or
 
 const TASKS = Number(process.env.AIOS_BENCH_TASKS ?? 2000);
 const CLIENTS = 32;
-const IDLE_SETTLE_MS = 3000;
 
-async function rssMb(h: ServiceHandle): Promise<number> {
-  const res = await fetch(`${h.url}/metrics`);
-  const line = (await res.text()).split("\n").find((l) => l.startsWith("aios_process_resident_memory_bytes"));
-  return Number(line?.split(" ").at(-1)) / 1024 / 1024;
+const DEFAULT_TIMING = { AIOS_HEARTBEAT_MS: "1000", AIOS_DOWN_AFTER_MS: "3000" };
+
+/**
+ * The bus goes away, consciousness-sync and network-listener restart without it, a cell's level
+ * moves meanwhile; then the bus returns. Prints how long until both show the cell's new level
+ * from the bus (default presence timings, as deployed).
+ */
+async function convergence(): Promise<void> {
+  const nats = await startNats();
+  const procs: ServiceHandle[] = [];
+  try {
+    const cell = await startCell(nats.url, "bench-conv", DEFAULT_TIMING);
+    const sync = await startRole(nats.url, "consciousness-sync", DEFAULT_TIMING);
+    const listener = await startRole(nats.url, "network-listener", DEFAULT_TIMING);
+    procs.push(cell, sync, listener);
+    const times: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await nats.stop();
+      await Promise.all([sync.kill("SIGTERM"), listener.kill("SIGTERM")]);
+      procs.splice(1, 2, await sync.restart(), await listener.restart());
+      const [, s, l] = procs as [ServiceHandle, ServiceHandle, ServiceHandle];
+      const level = (await api("POST", `${cell.url}/consciousness/evolve`, { stimulus: 1 })).json.consciousness_level as number;
+      await sleep(1500); // the organelles' connect loop is well into its retries
+      await nats.start();
+      const back = performance.now();
+      const seen = (peers: { cell_id: string; status: string; consciousness_level: number }[]): boolean =>
+        peers.some((c) => c.cell_id === "bench-conv" && c.status === "up" && c.consciousness_level === level);
+      await Promise.all([
+        waitFor("consciousness-sync to follow the bus", async () => {
+          const st = (await api("GET", `${s.url}/consciousness/state`)).json as { source: string; cells: Parameters<typeof seen>[0] };
+          return st.source === "bus" && seen(st.cells);
+        }, 20_000, 10),
+        waitFor("network-listener to follow the bus", async () => {
+          const p = (await api("GET", `${l.url}/peers`)).json as { source: string; peers: Parameters<typeof seen>[0] };
+          return p.source === "bus" && seen(p.peers);
+        }, 20_000, 10),
+      ]);
+      times.push(performance.now() - back);
+    }
+    console.log(`organelles: consciousness-sync and network-listener converged with the bus ${times.map((t) => t.toFixed(0)).join(", ")} ms after it returned (3 rounds, restarted while it was away; goal within 1 s)`);
+  } finally {
+    await Promise.all(procs.map((p) => p.kill("SIGTERM")));
+    await nats.dispose();
+  }
 }
 
 export async function runOrganelleBench(): Promise<void> {
+  await convergence();
   const nats = await startNats();
   const procs: ServiceHandle[] = [];
   try {
@@ -33,12 +74,6 @@ export async function runOrganelleBench(): Promise<void> {
     procs.push(...Object.values(organelles));
     const disp = organelles["task-dispatcher"];
     await Promise.all(["bench-a", "bench-b", "bench-c"].map((id) => waitCellReady(disp.url, id)));
-
-    await sleep(IDLE_SETTLE_MS);
-    for (const [role, h] of Object.entries(organelles)) {
-      console.log(`organelles: ${role} idle RSS ${(await rssMb(h)).toFixed(1)} MB`);
-    }
-    console.log(`organelles: cell (with task worker) idle RSS ${(await rssMb(cells[0]!)).toFixed(1)} MB`);
 
     let next = 0;
     const t0 = performance.now();

@@ -101,7 +101,9 @@ export class Bus extends EventEmitter {
       } catch (err) {
         this.lastError = `cannot reach the bus at ${this.opts.servers.map(maskUrl).join(", ")}: ${(err as Error).message}`;
         await sleep(delay);
-        delay = Math.min(delay * 2, 2000);
+        // capped low so a member started while the bus was away joins within a second of its
+        // return; a refused connection costs next to nothing, an unreachable one waits `timeout`
+        delay = Math.min(delay * 2, 500);
       }
     }
   }
