@@ -2,7 +2,7 @@
 // presence convergence and down detection, idle memory. Printed, never asserted.
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync, watch, type FSWatcher } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNats, type NatsHandle } from "../test/helpers/nats.ts";
@@ -224,15 +224,17 @@ function memory(pid: number): { rss: number; anon: number; pss: number } {
 const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"];
 
 /**
- * Idle memory of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS),
- * and of a cell run from src/ as in development (`npm start`), for comparison.
+ * Idle memory of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS), of a
+ * cell run from src/ as in development (`npm start`), and of the floor: the required libraries
+ * alone (bench/lib/floor-app.mjs) with the deployed flags.
  */
 async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
   const app = packagedApp();
   const deployed = deployedNodeFlags();
   const variants = [
-    { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: undefined as string | undefined },
-    ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: join(app, "dist/main.js") })),
+    { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: undefined as string | undefined, target: "" },
+    ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: join(app, "dist/main.js"), target: role === "cell" ? "< 70 MB" : "< 60 MB" })),
+    { label: "floor: fastify + nats + prom-client only", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/floor-app.mjs"), target: "" },
   ];
   const procs: BenchCell[] = [];
   for (const [i, v] of variants.entries()) {
@@ -245,8 +247,8 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
     return {
       figure: `${v.label}: RSS idle`,
       value: `${m.rss.toFixed(0)} MB`,
-      target: v.label.endsWith("deployed") ? (v.role === "cell" ? "< 70 MB" : "< 60 MB") : "",
-      note: `node ${[...v.flags, v.main ? "dist/main.js" : "src/main.ts"].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
+      target: v.target,
+      note: `node ${[...v.flags, v.main ? relative(ROOT, v.main).replace(/^.*\/app\//, "") : "src/main.ts"].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
     };
   });
   await Promise.all(procs.map((c) => c.stop()));
