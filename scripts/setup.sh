@@ -31,6 +31,8 @@ declare -A wanted=(
   [cloud-init]=cloud-init
   [dockerd]=docker.io
   [rclone]=rclone
+  [ip]=iproute2
+  [unshare]=util-linux
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
