@@ -4,10 +4,12 @@
 // address and both listeners use it as their bus. The test process stays in its own namespace and
 // reads each listener's HTTP API through a small forwarder started inside that host's namespace,
 // listening on a unix socket (a path in the file system, reachable from any network namespace).
+// A third host, gamma, sits alone on a LAN without any route for multicast: every mDNS send fails.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasTool } from "../helpers/tools.ts";
@@ -17,6 +19,8 @@ import type { LanService } from "../../app/src/organelles/network-listener/mdns.
 
 const PORT = 3000;
 const NATS_PORT = 4222;
+/** multicast-dns (a dependency of bonjour-service), for sending one mDNS query from a host. */
+const MULTICAST_DNS = createRequire(import.meta.url).resolve("multicast-dns");
 
 /** Whether this process may create network namespaces (root or CAP_SYS_ADMIN); under CI=true it must. */
 function canCreateNetns(): boolean {
@@ -44,6 +48,8 @@ interface Host {
   publicUrl: string;
   /** The unix socket in front of this host's listener. */
   sock: string;
+  /** This host's data directory (holds the saved network-view.json). */
+  data: string;
 }
 
 interface Proc {
@@ -79,6 +85,17 @@ net.createServer((c) => {
 }).listen(sock);
 `;
 
+/** Asks for _aios._tcp services once, from inside a namespace; every listener there answers. */
+const MDNS_QUERY = `
+// port 0: no need to bind 5353 for one question; the answers are multicast anyway
+const m = require(process.argv[1])({ port: 0, multicast: false });
+m.query("_aios._tcp.local", "PTR", { address: "224.0.0.251", port: 5353 }, (err) => {
+  if (err) console.error(err.message);
+  process.exitCode = err ? 1 : 0;
+  m.destroy();
+});
+`;
+
 /** GET through a host's unix socket, with the API token. */
 function get(sock: string, path: string): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -105,7 +122,26 @@ async function lan(h: Host): Promise<LanService[]> {
   return res.json.lan as LanService[];
 }
 
-describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () => {
+interface MdnsJson {
+  enabled: boolean;
+  announcing: boolean;
+  error: string | null;
+  lan_services: number;
+}
+
+async function mdnsStatus(h: Host): Promise<MdnsJson> {
+  const res = await get(h.sock, "/network/status");
+  if (res.status !== 200) throw new Error(`GET /network/status: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json.mdns as MdnsJson;
+}
+
+/** The LAN services in the view a host saved to its data directory. */
+function savedLan(h: Host): string[] {
+  const saved = JSON.parse(readFileSync(join(h.data, "network-view.json"), "utf8")) as { extra: { lan: LanService[] } };
+  return saved.extra.lan.map((s) => s.name);
+}
+
+describe.skipIf(!runnable)("network-listeners on hosts of a LAN (mDNS)", () => {
   const tag = `aios-mdns-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), "aios-mdns-"));
   const host = (name: string, ip: string): Host => ({
@@ -116,9 +152,11 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
     cellId: `network-listener-${name}`,
     publicUrl: `http://${ip}:${PORT}`,
     sock: join(dir, `${name}.sock`),
+    data: join(dir, `data-${name}`),
   });
   const a = host("alpha", "10.77.0.1");
   const b = host("beta", "10.77.0.2");
+  const g = host("gamma", "10.78.0.1");
   const procs: Proc[] = [];
   const namespaces: string[] = [];
   let listenerB: Proc;
@@ -139,9 +177,15 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
     execFileSync("ip", args, { stdio: "pipe" });
   }
 
-  async function startListener(h: Host): Promise<Proc> {
-    const data = join(dir, `data-${h.device}`);
-    mkdirSync(data);
+  /** Sends one mDNS query from inside a host's namespace; resolves with its exit code. */
+  async function queryFrom(h: Host): Promise<number | null> {
+    const q = inNs(h.ns, [process.execPath, "-e", MDNS_QUERY, MULTICAST_DNS]);
+    procs.push(q);
+    return exited(q);
+  }
+
+  async function startListener(h: Host, natsUrl = `nats://${a.ip}:${NATS_PORT}`): Promise<Proc> {
+    mkdirSync(h.data);
     // its own UTS namespace so that each host announces its own hostname, as on a real LAN
     const listener = inNs(h.ns, ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', h.hostname, process.execPath, APP_MAIN], {
       AIOS_ROLE: "network-listener",
@@ -150,8 +194,8 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
       AIOS_PORT: String(PORT),
       AIOS_PUBLIC_URL: h.publicUrl,
       AIOS_TOKEN: TEST_TOKEN,
-      AIOS_DATA_DIR: data,
-      AIOS_NATS_URLS: `nats://${a.ip}:${NATS_PORT}`,
+      AIOS_DATA_DIR: h.data,
+      AIOS_NATS_URLS: natsUrl,
       AIOS_HEARTBEAT_MS: "200",
       AIOS_DOWN_AFTER_MS: "1000",
       AIOS_LOG_LEVEL: "warn",
@@ -173,7 +217,7 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
 
   beforeAll(async () => {
     process.once("exit", removeNamespaces);
-    for (const h of [a, b]) {
+    for (const h of [a, b, g]) {
       ip("netns", "add", h.ns);
       namespaces.push(h.ns);
     }
@@ -186,6 +230,12 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
       // no default route on this LAN: multicast needs its own, or sending to 224.0.0.251 fails
       ip("-n", h.ns, "route", "add", "224.0.0.0/4", "dev", "lan0");
     }
+    // gamma's LAN: a cable with both ends at home, an address, and no route at all for multicast
+    ip("link", "add", "lan0", "netns", g.ns, "type", "veth", "peer", "name", "lan1", "netns", g.ns);
+    ip("-n", g.ns, "link", "set", "lo", "up");
+    ip("-n", g.ns, "addr", "add", `${g.ip}/24`, "dev", "lan0");
+    ip("-n", g.ns, "link", "set", "lan0", "up");
+    ip("-n", g.ns, "link", "set", "lan1", "up");
 
     const nats = inNs(a.ns, ["nats-server", "-js", "-sd", join(dir, "nats"), "-a", a.ip, "-p", String(NATS_PORT)]);
     procs.push(nats);
@@ -196,6 +246,8 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
     // one at a time: starting processes together slows each past its health wait on small machines
     await startListener(a);
     listenerB = await startListener(b);
+    // no bus for gamma (nothing listens there): mDNS is the subject
+    await startListener(g, `nats://${g.ip}:${NATS_PORT}`);
   });
 
   afterAll(async () => {
@@ -206,7 +258,7 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("each listener lists the other's service: name, LAN address, port, role and device", async () => {
+  it("each listener lists the other's service (not its own): name, LAN address, port, role and device", async () => {
     for (const [self, other] of [
       [a, b],
       [b, a],
@@ -227,27 +279,63 @@ describe.skipIf(!runnable)("network-listeners on two hosts of a LAN (mDNS)", () 
       expect(found.addresses).toContain(other.ip);
       // only LAN addresses: the test machine's own interfaces are not on this LAN
       expect(found.addresses.filter((x) => x.includes("."))).toEqual([other.ip]);
+      // its own announcement loops back to it (multicast loopback) but is not a LAN service
+      expect((await lan(self)).map((s) => s.name)).toEqual([other.cellId]);
 
       const status = await get(self.sock, "/network/status");
       expect(status.status).toBe(200);
-      expect(status.json.mdns).toMatchObject({ enabled: true, announcing: true, error: null });
-      expect((status.json.mdns as { lan_services: number }).lan_services).toBeGreaterThanOrEqual(1);
+      expect(status.json.mdns).toMatchObject({ enabled: true, announcing: true, error: null, lan_services: 1 });
     }
   });
 
-  it("when one listener stops, the other keeps answering and its mDNS reports no error", async () => {
+  it("last_seen moves when a known service answers again, not only when it first appeared", async () => {
+    const first = (await lan(a)).find((s) => s.name === b.cellId)!.last_seen;
+    // a query from alpha's host: beta answers, and alpha hears the answer
+    await waitFor(
+      "alpha to hear beta again (a later last_seen)",
+      async () => {
+        expect(await queryFrom(a)).toBe(0);
+        const seen = (await lan(a)).find((s) => s.name === b.cellId)!.last_seen;
+        return Date.parse(seen) > Date.parse(first) ? seen : undefined;
+      },
+      10_000,
+      200,
+    );
+  });
+
+  it("on a LAN with no route for multicast, status names the send failure and announcing is false; both recover with a route", async () => {
+    const failing = await waitFor("gamma to report an mDNS error", async () => ((await mdnsStatus(g)).error ? mdnsStatus(g) : undefined));
+    expect(failing).toMatchObject({ enabled: true, announcing: false });
+    expect(failing.error).toContain("ENETUNREACH");
+
+    ip("-n", g.ns, "route", "add", "224.0.0.0/4", "dev", "lan0");
+    // a query on gamma's host (looped back to its listener) makes it answer: a send that now works
+    const recovered = await waitFor(
+      "gamma's mDNS to recover",
+      async () => {
+        expect(await queryFrom(g)).toBe(0);
+        const st = await mdnsStatus(g);
+        return st.error === null ? st : undefined;
+      },
+      10_000,
+      200,
+    );
+    expect(recovered).toMatchObject({ enabled: true, announcing: true, error: null });
+  });
+
+  it("when one listener stops, it leaves the other's LAN list (and saved view); the other keeps answering", async () => {
+    await waitFor("alpha to save beta in its view", () => savedLan(a).includes(b.cellId));
     listenerB.proc.kill("SIGTERM");
     expect(await exited(listenerB)).toBe(0); // a clean shutdown: mDNS says goodbye without holding it
 
-    // by then beta's goodbye has had time to reach alpha as well
+    // beta's goodbye (TTL 0) removes it; the saved view follows within a heartbeat
+    await waitFor("alpha to drop beta from its LAN list", async () => (await lan(a)).length === 0, 5000);
+    await waitFor("alpha to drop beta from its saved view", () => savedLan(a).length === 0, 5000);
     const status = await waitFor("alpha to see beta down on the bus", async () => {
       const res = await get(a.sock, "/network/status");
       return (res.json.members as { up: number }).up === 1 ? res : undefined;
     });
     expect(status.status).toBe(200);
-    expect(status.json.mdns).toMatchObject({ enabled: true, announcing: true, error: null });
-    const peers = await get(a.sock, "/peers");
-    expect(peers.status).toBe(200);
-    expect((peers.json.lan as LanService[]).map((s) => s.name)).toContain(a.cellId);
+    expect(status.json.mdns).toMatchObject({ enabled: true, announcing: true, error: null, lan_services: 0 });
   });
 });

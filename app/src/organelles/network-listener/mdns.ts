@@ -3,6 +3,8 @@
 import type { EventEmitter } from "node:events";
 import { Bonjour, type Browser, type Service } from "bonjour-service";
 
+const TYPE_SUFFIX = "._aios._tcp.local";
+
 export interface LanService {
   name: string;
   host: string;
@@ -11,24 +13,41 @@ export interface LanService {
   role: string | null;
   device: string | null;
   url: string | null;
+  /** When this service was last heard from (its announcement or an answer naming it). */
   last_seen: string;
 }
 
 export interface MdnsStatus {
   enabled: boolean;
+  /** True while this service is published and the last mDNS send succeeded. */
   announcing: boolean;
   error: string | null;
 }
+
+type SendCallback = (err?: Error | null) => void;
+type Send = (packet: unknown, rinfo?: unknown, cb?: SendCallback) => void;
+interface DnsRecord {
+  name?: unknown;
+  type?: unknown;
+  ttl?: unknown;
+  data?: unknown;
+}
+/** The multicast-dns instance inside bonjour-service (not part of its typed API). */
+type MulticastDns = EventEmitter & { send: Send };
 
 export class Mdns {
   private bonjour: Bonjour | undefined;
   private browser: Browser | undefined;
   private readonly found = new Map<string, LanService>();
+  private readonly self: string;
+  private published = false;
   readonly status: MdnsStatus;
   onChange: () => void = () => {};
 
   constructor(enabled: boolean, self: { name: string; port: number; txt: Record<string, string> }, known: LanService[]) {
-    for (const s of known) this.found.set(s.name, s);
+    this.self = self.name;
+    // a view saved before own-name filtering may still list this service
+    for (const s of known) if (s.name !== self.name) this.found.set(s.name, s);
     this.status = { enabled, announcing: false, error: null };
     if (!enabled) return;
     const fail = (err: unknown): void => {
@@ -37,21 +56,46 @@ export class Mdns {
     };
     try {
       this.bonjour = new Bonjour({}, fail);
+      const mdns = (this.bonjour as unknown as { server: { mdns: MulticastDns } }).server.mdns;
       // multicast-dns emits "error" (no multicast, port taken): an unheard "error" would crash the process
-      (this.bonjour as unknown as { server: { mdns: EventEmitter } }).server.mdns.on("error", fail);
+      mdns.on("error", fail);
+      // bonjour-service ignores send errors (e.g. ENETUNREACH without a multicast route) and still
+      // emits "up"; multicast-dns reports them only to the send callback, so observe every send here.
+      const send = mdns.send.bind(mdns);
+      mdns.send = (packet, rinfo, cb) => {
+        if (typeof rinfo === "function") [rinfo, cb] = [undefined, rinfo as SendCallback];
+        send(packet, rinfo, (err) => {
+          if (err) fail(new Error(`mDNS send failed: ${err.message}`));
+          else if (this.status.error) {
+            this.status.error = null;
+            this.status.announcing = this.published;
+          }
+          cb?.(err);
+        });
+      };
+      // re-announcements and answers do not reach the browser's events unless something changed
+      mdns.on("response", (packet: { answers?: DnsRecord[]; additionals?: DnsRecord[] }) => this.heard(packet));
       const service = this.bonjour.publish({ name: self.name, type: "aios", port: self.port, txt: self.txt, probe: false });
-      service.on("up", () => (this.status.announcing = true));
+      service.on("up", () => {
+        this.published = true;
+        this.status.announcing = this.status.error === null;
+      });
       service.on("error", fail);
       this.browser = this.bonjour.find({ type: "aios" });
       this.browser.on("up", (s: Service) => this.add(s));
       this.browser.on("srv-update", (s: Service) => this.add(s));
       this.browser.on("txt-update", (s: Service) => this.add(s));
+      // "down": a goodbye (TTL 0) from a service that stopped
+      this.browser.on("down", (s: Service) => {
+        if (this.found.delete(s.name)) this.onChange();
+      });
     } catch (err) {
       fail(err);
     }
   }
 
   private add(s: Service): void {
+    if (s.name === this.self) return; // multicast loops our own announcement back
     const txt = (s.txt ?? {}) as Record<string, unknown>;
     const text = (k: string): string | null => (typeof txt[k] === "string" ? (txt[k] as string) : null);
     this.found.set(s.name, {
@@ -65,6 +109,24 @@ export class Mdns {
       last_seen: new Date().toISOString(),
     });
     this.onChange();
+  }
+
+  /** Moves last_seen of every known service that a response names (SRV, TXT, or PTR to it). */
+  private heard(packet: { answers?: DnsRecord[]; additionals?: DnsRecord[] }): void {
+    const now = new Date().toISOString();
+    let changed = false;
+    for (const rr of [...(packet.answers ?? []), ...(packet.additionals ?? [])]) {
+      if (typeof rr.ttl !== "number" || rr.ttl <= 0) continue; // a goodbye is not a sign of life
+      const fqdn = rr.type === "PTR" ? rr.data : rr.type === "SRV" || rr.type === "TXT" ? rr.name : undefined;
+      if (typeof fqdn !== "string" || !fqdn.toLowerCase().endsWith(TYPE_SUFFIX)) continue;
+      const name = fqdn.slice(0, -TYPE_SUFFIX.length);
+      const known = this.found.get(name);
+      if (known && known.last_seen !== now) {
+        this.found.set(name, { ...known, last_seen: now });
+        changed = true;
+      }
+    }
+    if (changed) this.onChange();
   }
 
   services(): LanService[] {
