@@ -1,4 +1,5 @@
 // http_probe: is a URL reachable from this cell, and how fast does it answer.
+import { isUrl } from "../../lib/url.ts";
 import { defineHandler } from "../handler.ts";
 
 export default defineHandler<{ url: string; method: "GET" | "HEAD"; timeout_ms: number }>({
@@ -13,7 +14,7 @@ export default defineHandler<{ url: string; method: "GET" | "HEAD"; timeout_ms: 
       timeout_ms: { type: "integer", minimum: 1, maximum: 60_000, default: 5000 },
     },
   },
-  check: (p) => (URL.canParse(p.url) ? undefined : `payload.url: "${p.url}" is not a valid URL`),
+  check: (p) => (isUrl(p.url, ["http", "https"]) ? undefined : `payload.url: "${p.url}" is not a valid URL`),
   async run(p, ctx) {
     const started = performance.now();
     const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
