@@ -1,5 +1,5 @@
 import fp from "fastify-plugin";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, onResponseHookHandler } from "fastify";
 import { createMetrics, type Metrics } from "../lib/metrics.ts";
 import { VERSION } from "../version.ts";
 
@@ -15,22 +15,36 @@ const metricsPlugin: FastifyPluginAsync = async (app) => {
   metrics.info.set({ version: VERSION }, 1);
   app.decorate("metrics", metrics);
 
-  // Label children cached per (method, route, status): prom-client would otherwise hash the
-  // label set on every request, a visible share of a /health call's cost.
-  const children = new Map<string, { count: () => void; observe: (s: number) => void }>();
-  app.addHook("onResponse", (req, reply, done) => {
-    const route = req.routeOptions.url ?? "unmatched";
-    const key = `${req.method} ${route} ${reply.statusCode}`;
-    let child = children.get(key);
-    if (!child) {
-      const counter = metrics.httpRequests.labels(req.method, route, String(reply.statusCode));
-      const histogram = metrics.httpDuration.labels(req.method, route);
-      child = { count: () => counter.inc(), observe: (s) => histogram.observe(s) };
-      children.set(key, child);
-    }
-    child.count();
-    child.observe(reply.elapsedTime / 1000);
-    done();
+  // Each route gets its own onResponse hook that knows the route's label, with the prom-client
+  // label children cached per (method, status): a global hook would read req.routeOptions (a
+  // new frozen object per call) and prom-client would hash the label set on every request,
+  // together the largest share of what a /health call costs beyond bare fastify.
+  const recorder = (route: string): onResponseHookHandler => {
+    const children = new Map<string, { count: () => void; observe: (s: number) => void }>();
+    return (req, reply, done) => {
+      const key = req.method + reply.statusCode;
+      let child = children.get(key);
+      if (!child) {
+        const counter = metrics.httpRequests.labels(req.method, route, String(reply.statusCode));
+        const histogram = metrics.httpDuration.labels(req.method, route);
+        child = { count: () => counter.inc(), observe: (s) => histogram.observe(s) };
+        children.set(key, child);
+      }
+      child.count();
+      child.observe(reply.elapsedTime / 1000);
+      done();
+    };
+  };
+  app.addHook("onRoute", (route) => {
+    route.onResponse = [...[route.onResponse ?? []].flat(), recorder(route.url)];
+  });
+  // Requests no route matched get fastify's usual 404 answer, counted under route "unmatched".
+  // The handler sits in its own context so that this hook runs for those answers only.
+  await app.register(async (unmatched) => {
+    unmatched.addHook("onResponse", recorder("unmatched"));
+    unmatched.setNotFoundHandler(async (req, reply) =>
+      reply.code(404).send({ message: `Route ${req.method}:${req.url} not found`, error: "Not Found", statusCode: 404 }),
+    );
   });
 
   app.get(
