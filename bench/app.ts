@@ -14,23 +14,29 @@ import { median, percentile, type Figure } from "./lib/stats.ts";
 import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
 import { httpClient } from "./lib/http-client.ts";
-import { stealMeter } from "./lib/cpu-steal.ts";
+import { cpuMicros, stealMeter } from "./lib/cpu.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const AUTOCANNON = join(ROOT, "node_modules/autocannon/autocannon.js");
 const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
 
-/** req/s of GET url/health over `seconds`, from autocannon pinned to core 0. */
-function loadRps(url: string, seconds: number): number {
-  const out = execFileSync("taskset", ["-c", "0", process.execPath, AUTOCANNON, "-c", "10", "-d", String(seconds), "-j", `${url}/health`], {
+/**
+ * GET url/health for `seconds` from wrk (one thread, 10 connections) pinned to core 0: req/s, and
+ * the server's CPU time per request, which the hypervisor's stolen time does not inflate.
+ */
+function load(url: string, pid: number, seconds: number): { rps: number; cpuPerReq: number } {
+  const cpu0 = cpuMicros(pid);
+  const out = execFileSync("taskset", ["-c", "0", "wrk", "-t1", "-c10", `-d${seconds}s`, `${url}/health`], {
     encoding: "utf8",
-    stdio: ["ignore", "pipe", "ignore"],
     timeout: (seconds + 30) * 1000,
   });
-  const r = JSON.parse(out) as { requests: { average: number }; non2xx: number; errors: number };
-  if (r.non2xx || r.errors) throw new Error(`autocannon: ${r.non2xx} non-2xx answers and ${r.errors} errors from ${url}`);
-  return r.requests.average;
+  const cpu = cpuMicros(pid) - cpu0;
+  const bad = /Non-2xx or 3xx responses: (\d+)|Socket errors: .*/.exec(out);
+  if (bad) throw new Error(`wrk against ${url}: ${bad[0]}`);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  if (!requests || !rps) throw new Error(`wrk against ${url}: no request count in\n${out}`);
+  return { rps, cpuPerReq: cpu / requests };
 }
 
 async function throughput(nats: NatsHandle): Promise<Figure[]> {
@@ -47,18 +53,37 @@ async function throughput(nats: NatsHandle): Promise<Figure[]> {
   );
   try {
     await until("bare fastify to answer", () => healthy(bareUrl), bare);
-    // alternate the two, each warmed up first, and keep the best round of each
-    const best = { cell: 0, bare: 0 };
-    for (let round = 0; round < 3; round++) {
-      for (const [key, url] of [["cell", cell.url], ["bare", bareUrl]] as const) {
-        loadRps(url, 1);
-        best[key] = Math.max(best[key], loadRps(url, 4));
-      }
+    // Alternate the two, each warmed up first. Back-to-back rounds share the machine's
+    // conditions, so the figure is the median of the per-round ratios.
+    const ROUNDS = 5;
+    const rounds: { cell: ReturnType<typeof load>; bare: ReturnType<typeof load> }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const [c, b] = [cell, { url: bareUrl, child: bare }].map((s) => {
+        load(s.url, s.child.proc.pid!, 1);
+        return load(s.url, s.child.proc.pid!, 3);
+      }) as [ReturnType<typeof load>, ReturnType<typeof load>];
+      rounds.push({ cell: c, bare: b });
     }
+    const ratios = rounds.map((r) => (100 * r.cell.rps) / r.bare.rps);
+    const list = (v: number[], digits = 0): string => v.map((x) => x.toFixed(digits)).join(", ");
+    const cpu = (key: "cell" | "bare"): number => median(rounds.map((r) => r[key].cpuPerReq));
     return [
-      { figure: "/health req/s, one cell (metrics + auth), core 1", value: best.cell.toFixed(0), note: "autocannon -c 10 on core 0" },
-      { figure: "/health req/s, bare fastify, same JSON, core 1", value: best.bare.toFixed(0) },
-      { figure: "cell / bare fastify", value: `${((100 * best.cell) / best.bare).toFixed(0)}%`, target: ">= 80%" },
+      {
+        figure: "/health req/s, one cell (metrics + auth), core 1",
+        value: median(rounds.map((r) => r.cell.rps)).toFixed(0),
+        note: `median of ${ROUNDS} rounds of 3 s (${list(rounds.map((r) => r.cell.rps))}); wrk -t1 -c10 on core 0; CPU ${cpu("cell").toFixed(0)} µs/request`,
+      },
+      {
+        figure: "/health req/s, bare fastify, same JSON, core 1",
+        value: median(rounds.map((r) => r.bare.rps)).toFixed(0),
+        note: `(${list(rounds.map((r) => r.bare.rps))}); CPU ${cpu("bare").toFixed(0)} µs/request`,
+      },
+      {
+        figure: "cell / bare fastify",
+        value: `${median(ratios).toFixed(0)}%`,
+        target: ">= 80%",
+        note: `median of the rounds' ratios (${list(ratios)} %); by CPU per request ${((100 * cpu("bare")) / cpu("cell")).toFixed(0)}%`,
+      },
     ];
   } finally {
     await bare.stop();
@@ -94,10 +119,12 @@ interface LatencyRound {
   sendRate: number;
   lost: number;
   steal: number;
+  /** CPU µs per message of each process taking part. */
+  cpu: Record<"sender" | "receiver" | "nats-server" | "load generator", number>;
 }
 
 /** Messages sender -> receiver at `rate`/s for `seconds` (after a first second left out as warm-up). */
-async function latencyRound(sender: BenchCell, receiver: BenchCell, rate: number, seconds: number): Promise<LatencyRound> {
+async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number): Promise<LatencyRound> {
   const WARMUP = rate;
   const TOTAL = rate * (seconds + 1);
   const sentAt = new Map<number, number>();
@@ -117,13 +144,22 @@ async function latencyRound(sender: BenchCell, receiver: BenchCell, rate: number
     if (n >= WARMUP) accepted.push(performance.now() - t);
   };
   const steal = stealMeter();
+  const pids = { sender: sender.pid, receiver: receiver.pid, "nats-server": natsPid };
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
+  const self0 = process.cpuUsage();
   const sendRate = await openLoop(rate, TOTAL, post);
   const stolen = steal();
   const deadline = Date.now() + 15_000;
   while (delivered.length < TOTAL - WARMUP && Date.now() < deadline) await sleep(20);
+  const self = process.cpuUsage(self0);
+  const perMsg = (us: number): number => us / TOTAL;
+  const cpu = {
+    ...(Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, perMsg(cpuMicros(pid) - cpu0[k]!)])) as Record<keyof typeof pids, number>),
+    "load generator": perMsg(self.user + self.system),
+  };
   watcher.close();
   client.close();
-  return { delivered, accepted, sendRate, lost: TOTAL - WARMUP - delivered.length, steal: stolen };
+  return { delivered, accepted, sendRate, lost: TOTAL - WARMUP - delivered.length, steal: stolen, cpu };
 }
 
 /**
@@ -131,9 +167,9 @@ async function latencyRound(sender: BenchCell, receiver: BenchCell, rate: number
  * p99): on a shared VM one round can be spoiled by CPU stolen by the hypervisor, so every round's
  * p99 is printed with the steal measured during it.
  */
-async function latency(sender: BenchCell, receiver: BenchCell, rate: number, seconds: number, rounds: number): Promise<Figure[]> {
+async function latency(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number, rounds: number): Promise<Figure[]> {
   const results: LatencyRound[] = [];
-  for (let i = 0; i < rounds; i++) results.push(await latencyRound(sender, receiver, rate, seconds));
+  for (let i = 0; i < rounds; i++) results.push(await latencyRound(sender, receiver, natsPid, rate, seconds));
   const byP99 = [...results].sort((x, y) => percentile(x.delivered, 99) - percentile(y.delivered, 99));
   const mid = byP99[Math.floor((byP99.length - 1) / 2)]!;
   const at = `at ${rate}/s`;
@@ -148,6 +184,11 @@ async function latency(sender: BenchCell, receiver: BenchCell, rate: number, sec
       note:
         `POST sent -> line in the receiver's inbox; ${rounds > 1 ? `median of ${rounds} rounds of ` : ""}${rate * seconds} msgs sent at ${mid.sendRate.toFixed(0)}/s` +
         `${each("delivered")}${lost ? `; ${lost} not seen in 15 s` : ""}`,
+    },
+    {
+      figure: `CPU per message ${at}`,
+      value: `${Object.values(mid.cpu).reduce((a, b) => a + b, 0).toFixed(0)} µs`,
+      note: `all processes, median round: ${Object.entries(mid.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} µs`,
     },
     {
       figure: `POST /messages -> 202 ${at}, p50 / p99`,
@@ -225,8 +266,8 @@ const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousn
 
 /**
  * Idle memory of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS), of a
- * cell run from src/ as in development (`npm start`), and of the floor: the required libraries
- * alone (bench/lib/floor-app.mjs) with the deployed flags.
+ * cell run from src/ as in development (`npm start`), and of two floors with the deployed flags:
+ * the required libraries alone (bench/lib/floor-app.mjs) and node alone (bench/lib/node-floor.mjs).
  */
 async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
   const app = packagedApp();
@@ -235,6 +276,7 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
     { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: undefined as string | undefined, target: "" },
     ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: join(app, "dist/main.js"), target: role === "cell" ? "< 70 MB" : "< 60 MB" })),
     { label: "floor: fastify + nats + prom-client only", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/floor-app.mjs"), target: "" },
+    { label: "floor: node alone (node:http)", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/node-floor.mjs"), target: "" },
   ];
   const procs: BenchCell[] = [];
   for (const [i, v] of variants.entries()) {
@@ -271,7 +313,8 @@ export async function runAppBench(parts: readonly AppPart[] = APP_PARTS): Promis
     }
     const [a, b] = cells as [BenchCell, BenchCell];
     if (parts.includes("latency")) {
-      figures.push(...(await latency(a, b, 100, 3, 1)), ...(await latency(a, b, 1000, 5, 3)));
+      const natsPid = nats.pid()!;
+      figures.push(...(await latency(a, b, natsPid, 100, 3, 1)), ...(await latency(a, b, natsPid, 1000, 5, 3)));
       const bus = await busPublishLatency(nats.url, 1000, 3);
       figures.push({
         figure: "bus alone: JetStream publish -> ack at 1000/s, p50 / p99",

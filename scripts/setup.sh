@@ -33,6 +33,7 @@ declare -A wanted=(
   [rclone]=rclone
   [ip]=iproute2
   [unshare]=util-linux
+  [wrk]=wrk
 )
 missing=()
 for cmd in "${!wanted[@]}"; do

@@ -16,6 +16,8 @@ export interface NatsHandle {
   start(): Promise<void>;
   /** Stops it and removes its store. */
   dispose(): Promise<void>;
+  /** The server's process id while it runs. */
+  pid(): number | undefined;
 }
 
 const listening = (port: number): Promise<boolean> =>
@@ -57,6 +59,7 @@ export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
       await handle.stop();
       rmSync(storeDir, { recursive: true, force: true });
     },
+    pid: () => proc?.pid,
   };
   await handle.start();
   return handle;
