@@ -19,6 +19,7 @@ import { cpuMicros, stealMeter } from "./lib/cpu.ts";
 const ROOT = resolve(import.meta.dirname, "..");
 const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
+const list = (v: number[]): string => v.map((x) => x.toFixed(0)).join(", ");
 
 /**
  * GET url/health for `seconds` from wrk (one thread, 10 connections) pinned to core 0: req/s, and
@@ -56,16 +57,15 @@ async function throughput(nats: NatsHandle): Promise<Figure[]> {
     // Alternate the two, each warmed up first. Back-to-back rounds share the machine's
     // conditions, so the figure is the median of the per-round ratios.
     const ROUNDS = 5;
+    const warmedUp = (url: string, pid: number): ReturnType<typeof load> => {
+      load(url, pid, 1);
+      return load(url, pid, 3);
+    };
     const rounds: { cell: ReturnType<typeof load>; bare: ReturnType<typeof load> }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const [c, b] = [cell, { url: bareUrl, child: bare }].map((s) => {
-        load(s.url, s.child.proc.pid!, 1);
-        return load(s.url, s.child.proc.pid!, 3);
-      }) as [ReturnType<typeof load>, ReturnType<typeof load>];
-      rounds.push({ cell: c, bare: b });
+      rounds.push({ cell: warmedUp(cell.url, cell.pid), bare: warmedUp(bareUrl, bare.proc.pid!) });
     }
     const ratios = rounds.map((r) => (100 * r.cell.rps) / r.bare.rps);
-    const list = (v: number[], digits = 0): string => v.map((x) => x.toFixed(digits)).join(", ");
     const cpu = (key: "cell" | "bare"): number => median(rounds.map((r) => r[key].cpuPerReq));
     return [
       {
@@ -120,7 +120,7 @@ interface LatencyRound {
   lost: number;
   steal: number;
   /** CPU µs per message of each process taking part. */
-  cpu: Record<"sender" | "receiver" | "nats-server" | "load generator", number>;
+  cpu: Record<string, number>;
 }
 
 /** Messages sender -> receiver at `rate`/s for `seconds` (after a first second left out as warm-up). */
@@ -144,19 +144,15 @@ async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: num
     if (n >= WARMUP) accepted.push(performance.now() - t);
   };
   const steal = stealMeter();
-  const pids = { sender: sender.pid, receiver: receiver.pid, "nats-server": natsPid };
-  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
-  const self0 = process.cpuUsage();
+  const pids = { sender: sender.pid, receiver: receiver.pid, "nats-server": natsPid, "load generator": process.pid };
+  const cpuNow = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
+  const cpu0 = cpuNow();
   const sendRate = await openLoop(rate, TOTAL, post);
   const stolen = steal();
   const deadline = Date.now() + 15_000;
   while (delivered.length < TOTAL - WARMUP && Date.now() < deadline) await sleep(20);
-  const self = process.cpuUsage(self0);
-  const perMsg = (us: number): number => us / TOTAL;
-  const cpu = {
-    ...(Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, perMsg(cpuMicros(pid) - cpu0[k]!)])) as Record<keyof typeof pids, number>),
-    "load generator": perMsg(self.user + self.system),
-  };
+  const cpu1 = cpuNow();
+  const cpu = Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k]! - cpu0[k]!) / TOTAL]));
   watcher.close();
   client.close();
   return { delivered, accepted, sendRate, lost: TOTAL - WARMUP - delivered.length, steal: stolen, cpu };
@@ -237,7 +233,6 @@ async function presence(nats: NatsHandle, watchers: BenchCell[]): Promise<Figure
     down.push(tDown - tKill);
     await cell.stop();
   }
-  const list = (v: number[]): string => v.map((x) => x.toFixed(0)).join(", ");
   return [
     {
       figure: "presence convergence (seen up by every cell)",
