@@ -10,4 +10,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
     },
   },
+  // plain-JavaScript bench programs run by node as they are
+  { files: ["**/*.mjs", "**/*.cjs"], languageOptions: { globals: { process: "readonly" } } },
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly" } }, rules: { "@typescript-eslint/no-require-imports": "off" } },
 );

@@ -262,7 +262,7 @@ const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousn
 /**
  * Idle memory of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS), of a
  * cell run from src/ as in development (`npm start`), and of two floors with the deployed flags:
- * the required libraries alone (bench/lib/floor-app.mjs) and node alone (bench/lib/node-floor.mjs).
+ * the required libraries alone (bench/lib/floor-app.mjs) and node alone (bench/lib/node-floor.cjs).
  */
 async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
   const app = packagedApp();
@@ -271,7 +271,7 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
     { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: undefined as string | undefined, target: "" },
     ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: join(app, "dist/main.js"), target: role === "cell" ? "< 70 MB" : "< 60 MB" })),
     { label: "floor: fastify + nats + prom-client only", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/floor-app.mjs"), target: "" },
-    { label: "floor: node alone (node:http)", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/node-floor.mjs"), target: "" },
+    { label: "floor: node alone (node:http)", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/node-floor.cjs"), target: "" },
   ];
   const procs: BenchCell[] = [];
   for (const [i, v] of variants.entries()) {

@@ -2,7 +2,6 @@
 // client and prom-client (default metrics), connects to the bus and serves GET /health and
 // /metrics. Plain JavaScript, run with the deployed node flags like dist/, so the idle-memory
 // figures can say how much of a service's memory is the app's own.
-import process from "node:process";
 import Fastify from "fastify";
 import { connect } from "nats";
 import { collectDefaultMetrics, Registry } from "prom-client";

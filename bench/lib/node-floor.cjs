@@ -1,8 +1,10 @@
 // The memory floor of any node service: node itself serving GET /health with node:http and
 // nothing else loaded. Run with the deployed node flags, next to floor-app.mjs, so the idle
 // figures show how much is node, how much the required libraries, and how much the app.
-import { createServer } from "node:http";
-import process from "node:process";
+// CommonJS on purpose: an ES module's `import ... from "node:http"` also reads every export of
+// node:http, and its lazy WebSocket export loads node's bundled undici (with tls, http2, zlib,
+// worker_threads...): 13 MB more than node:http itself.
+const { createServer } = require("node:http");
 
 const server = createServer((req, res) => {
   res.writeHead(req.url === "/health" ? 200 : 404, { "content-type": "application/json" });
