@@ -1,5 +1,6 @@
 // buildApp: the service for the configured role, ready to listen (it does not listen itself).
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { pino, type DestinationStream } from "pino";
 import type { AppConfig } from "./config.ts";
 import configPlugin from "./plugins/config.ts";
 import metricsPlugin from "./plugins/metrics.ts";
@@ -9,21 +10,22 @@ import { ROLE_PLUGINS } from "./roles/index.ts";
 
 export interface BuildOptions {
   config: AppConfig;
-  /** pino options, or false for silence (tests). Defaults to JSON logs at AIOS_LOG_LEVEL. */
-  logger?: boolean | { level: string };
+  /** false for silence (tests); by default JSON lines on stdout at AIOS_LOG_LEVEL. */
+  logger?: false | { level?: string; destination?: DestinationStream };
 }
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const rolePlugin = await ROLE_PLUGINS[config.role]();
-  const debugging = config.logLevel === "debug" || config.logLevel === "trace";
+  const level = opts.logger === false ? "silent" : (opts.logger?.level ?? config.logLevel);
+  const log: FastifyBaseLogger = pino({ level }, opts.logger ? opts.logger.destination : undefined);
+  const debugging = level === "debug" || level === "trace";
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    // Fastify gets the logger only when debugging (then with a log line per request). A fastify
+    // with any logger makes a child logger and listens for 'finish' on every request, about a
+    // tenth of a /health call; without one, req.log is a no-op and the app logs through app.log.
+    ...(debugging ? { loggerInstance: log } : {}),
     bodyLimit: config.bodyLimit,
-    // one log line per request only when debugging; otherwise requests share the app's
-    // logger instead of making a child logger each (a measurable share of a /health call)
-    logController: new LogController({ disableRequestLogging: !debugging }),
-    ...(debugging ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     // Refuse unknown fields instead of dropping them (fastify's default): a misspelt optional
     // field must not silently fall back to its default. The 400 names the field.
     ajv: { customOptions: { removeAdditional: false } },
@@ -37,6 +39,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
           .join(", "),
       ),
   });
+  if (!debugging) {
+    app.log = log; // a plain property; plugins registered from here on inherit it
+    // what fastify's error handler would have logged through the request's logger
+    app.addHook("onError", async (req, _reply, err) => {
+      if ((err.statusCode ?? 500) >= 500) log.error({ err }, `${req.method} ${req.url} failed`);
+    });
+  }
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
   await app.register(authPlugin);
