@@ -1,7 +1,8 @@
 // The open-loop benches' HTTP client: requests written straight onto a fixed pool of keep-alive
 // sockets (pipelined, answers read back in order), as a lean sender on another device would.
 // The load generator shares the 2 cores with the services it measures, so its CPU per request
-// is taken from them: fetch costs several times node:http's, and node:http about twice this.
+// is taken from them: with node:http's client it spent 377 µs per message at 1,000/s, with this
+// 235 (fetch costs several times node:http).
 import { connect, type Socket } from "node:net";
 
 interface Pending {
