@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { healthy, startChild, tcpOpen, until, type Child } from "./local/process.ts";
 import { assignPorts, ORGANELLES, planServices } from "./local/plan.ts";
+import { NATS_SERVER_ENV } from "../infra/render/nats.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const APP_MAIN = join(ROOT, "app/src/main.ts");
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
       "nats",
       "nats-server",
       ["-js", "-sd", join(dataDir, "nats"), "-a", "127.0.0.1", "-p", String(natsPort)],
-      { PATH: process.env.PATH ?? "" },
+      { PATH: process.env.PATH ?? "", ...NATS_SERVER_ENV },
       join(logDir, "nats.log"),
     );
     children.push(nats);

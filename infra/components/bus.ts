@@ -5,7 +5,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
-import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsRole } from "../render/nats.ts";
+import { NATS_SECRETS_FILE, NATS_SERVER_ENV, renderNatsConfig, renderNatsSecrets, type NatsRole } from "../render/nats.ts";
 import { dataVolume, serviceContainer, wgetProbe } from "./container.ts";
 import { pulled } from "./images.ts";
 
@@ -47,6 +47,7 @@ export class Bus extends pulumi.ComponentResource {
         spec: args.server,
         image: pulled("nats", o),
         command: ["nats-server", "-c", `${CONF_DIR}/nats.conf`],
+        envs: Object.entries(NATS_SERVER_ENV).map(([k, v]) => `${k}=${v}`),
         healthTest: wgetProbe(NATS_MONITOR_PORT, "/healthz"),
         ...(hub ? { volume: dataVolume(args.server.name, o) } : {}),
         uploads: [

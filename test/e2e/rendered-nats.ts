@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SECRETS_FILE, type NatsListen } from "../../infra/render/nats.ts";
+import { NATS_SECRETS_FILE, NATS_SERVER_ENV, type NatsListen } from "../../infra/render/nats.ts";
 import { stopServer } from "../helpers/nats.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
@@ -49,7 +49,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
     listen,
     output: () => out,
     async start() {
-      proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...NATS_SERVER_ENV } });
       proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
       await waitFor(`nats-server ${name} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);

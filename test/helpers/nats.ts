@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as netConnect } from "node:net";
 import { freePort, waitFor } from "./ports.ts";
+import { NATS_SERVER_ENV } from "../../infra/render/nats.ts";
 
 export interface NatsHandle {
   url: string;
@@ -47,6 +48,7 @@ export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
     async start() {
       proc = spawn("nats-server", ["-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", String(port), ...extraArgs], {
         stdio: "ignore",
+        env: { ...process.env, ...NATS_SERVER_ENV }, // as devices run it
       });
       await waitFor("nats-server to listen", () => listening(port));
     },

@@ -138,6 +138,10 @@ describe("desktop stack under mocks", () => {
     expect(uploadText(resources, "nats", "/etc/nats/nats.conf")).toContain('domain: "hub"');
   });
 
+  it("nats-server runs one Go scheduler thread, as in the benches", () => {
+    expect(unwrap(containers(resources).find((c) => c.name === "nats")!.inputs.envs)).toEqual(["GOMAXPROCS=1"]);
+  });
+
   it("outputs: endpoints per service, CA certificate, bus URL, Grafana URL, the phone's command", async () => {
     const o = device.outputs;
     expect(o.endpoints).toEqual({
