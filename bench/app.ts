@@ -1,5 +1,6 @@
 // The app's figures: /health throughput against bare fastify, message latency through the bus,
-// presence convergence and down detection, idle memory. Printed, never asserted.
+// presence convergence and down detection, idle memory. Printed, never asserted. Cells run as
+// devices run them: packaged dist/ with the image's NODE_OPTIONS (bench/lib/cell.ts).
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync, watch, type FSWatcher } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -8,8 +9,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startNats, type NatsHandle } from "../test/helpers/nats.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { healthy, startChild, until } from "../tools/local/process.ts";
-import { deployedNodeFlags, packagedApp } from "../test/helpers/packaged-app.ts";
-import { BENCH_TOKEN, rssMb, startCell, startFlags, type BenchCell } from "./lib/cell.ts";
+import { APP_DIR, deployedNodeFlags } from "../test/helpers/packaged-app.ts";
+import { BENCH_TOKEN, deployedMain, rssMb, startCell, startFlags, type BenchCell } from "./lib/cell.ts";
 import { median, percentile, type Figure } from "./lib/stats.ts";
 import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
@@ -48,7 +49,8 @@ async function throughput(nats: NatsHandle): Promise<Figure[]> {
   const bare = startChild(
     "bare-fastify",
     "taskset",
-    ["-c", "1", process.execPath, join(import.meta.dirname, "lib/bare-fastify.ts")],
+    // the same node flags as the cell, so the ratio is the app's cost alone
+    ["-c", "1", process.execPath, ...deployedNodeFlags(), join(import.meta.dirname, "lib/bare-fastify.ts")],
     { PATH: process.env.PATH ?? "", BENCH_PORT: String(barePort), BENCH_BODY: body },
     join(cell.dataDir, "bare.log"),
   );
@@ -272,18 +274,17 @@ const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousn
  * the required libraries alone (bench/lib/floor-app.mjs) and node alone (bench/lib/node-floor.cjs).
  */
 async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
-  const app = packagedApp();
   const deployed = deployedNodeFlags();
   const variants = [
-    { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: undefined as string | undefined, target: "" },
-    ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: join(app, "dist/main.js"), target: role === "cell" ? "< 70 MB" : "< 60 MB" })),
+    { label: "cell, npm start (src/)", role: "cell", flags: startFlags(), main: join(APP_DIR, "src/main.ts"), target: "" },
+    ...DEPLOYED_ROLES.map((role) => ({ label: `${role}, deployed`, role, flags: deployed, main: deployedMain(), target: role === "cell" ? "< 70 MB" : "< 60 MB" })),
     { label: "floor: fastify + nats + prom-client only", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/floor-app.mjs"), target: "" },
     { label: "floor: node alone (node:http)", role: "cell", flags: deployed, main: join(import.meta.dirname, "lib/node-floor.cjs"), target: "" },
   ];
   const procs: BenchCell[] = [];
   for (const [i, v] of variants.entries()) {
     const env = { AIOS_ROLE: v.role, AIOS_MDNS: "off", ...(v.role === "cell" ? {} : { AIOS_CELL_ID: "" }) };
-    procs.push(await startCell({ name: `bench-idle-${i}`, natsUrl: nats.url, port: await freePort(), flags: v.flags, env, ...(v.main ? { main: v.main } : {}) }));
+    procs.push(await startCell({ name: `bench-idle-${i}`, natsUrl: nats.url, port: await freePort(), flags: v.flags, env, main: v.main }));
   }
   await sleep(10_000); // let startup garbage be collected and heartbeats settle
   const figures = variants.map((v, i): Figure => {
@@ -292,7 +293,7 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
       figure: `${v.label}: RSS idle`,
       value: `${m.rss.toFixed(0)} MB`,
       target: v.target,
-      note: `node ${[...v.flags, v.main ? relative(ROOT, v.main).replace(/^.*\/app\//, "") : "src/main.ts"].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
+      note: `node ${[...v.flags, relative(ROOT, v.main).replace(/^.*\/app\//, "")].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
     };
   });
   await Promise.all(procs.map((c) => c.stop()));

@@ -1,8 +1,10 @@
-// Cells for the bench: app/src/main.ts as real processes, started the way `npm --prefix app start`
-// starts them (the same node flags), optionally pinned to a CPU core with taskset.
+// Cells for the bench as real processes, by default the app as devices run it: packaged dist/
+// started with the image's NODE_OPTIONS (the phone's run-cell.sh uses the same flags). Optionally
+// pinned to a CPU core with taskset.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { deployedNodeFlags, packagedApp } from "../../test/helpers/packaged-app.ts";
 import { healthy, startChild, until, type Child } from "../../tools/local/process.ts";
 
 const APP = resolve(import.meta.dirname, "../../app");
@@ -14,6 +16,17 @@ export function startFlags(): string[] {
   const words = start.trim().split(/\s+/);
   if (words[0] !== "node" || words.at(-1) !== "src/main.ts") throw new Error(`app/package.json start: expected "node [flags] src/main.ts", got "${start}"`);
   return words.slice(1, -1);
+}
+
+let packaged: string | undefined;
+/** dist/main.js of the app packaged once per bench run (removed when the bench exits). */
+export function deployedMain(): string {
+  if (!packaged) {
+    const app = packagedApp();
+    process.once("exit", () => rmSync(dirname(app), { recursive: true, force: true }));
+    packaged = app;
+  }
+  return join(packaged, "dist/main.js");
 }
 
 export interface BenchCell {
@@ -31,16 +44,17 @@ export interface CellOptions {
   natsUrl: string;
   port: number;
   core?: number;
+  /** Node flags (default: the image's NODE_OPTIONS). */
   flags?: string[];
   env?: Record<string, string>;
-  /** Entry point (default app/src/main.ts; the packaged app's dist/main.js). */
+  /** Entry point (default: the packaged app's dist/main.js). */
   main?: string;
 }
 
 export async function startCell(opts: CellOptions): Promise<BenchCell> {
   const dataDir = mkdtempSync(join(tmpdir(), `aios-bench-${opts.name}-`));
   const url = `http://127.0.0.1:${opts.port}`;
-  const nodeArgs = [...(opts.flags ?? startFlags()), opts.main ?? join(APP, "src/main.ts")];
+  const nodeArgs = [...(opts.flags ?? deployedNodeFlags()), opts.main ?? deployedMain()];
   const [cmd, args] = opts.core === undefined ? [process.execPath, nodeArgs] : ["taskset", ["-c", String(opts.core), process.execPath, ...nodeArgs]];
   const env = {
     PATH: process.env.PATH ?? "",
