@@ -2,6 +2,7 @@
 // Errors name the variable and what was expected, and never echo a secret's value.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { INBOX_KEEP } from "./lib/inbox.ts";
 import { maskUrl } from "./lib/mask.ts";
 import { isUrl } from "./lib/url.ts";
 
@@ -49,6 +50,8 @@ export interface AppConfig {
   dataDir: string;
   level: number;
   bodyLimit: number;
+  /** Messages a cell's inbox keeps (the newest). */
+  inboxKeep: number;
   heartbeatMs: number;
   downAfterMs: number;
   logLevel: string;
@@ -186,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: env.AIOS_DATA_DIR || "./data",
     level,
     bodyLimit: intIn("AIOS_BODY_LIMIT", env.AIOS_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
+    // at least two full pulls from the bus (2 x 256), so a batch is never dropped before its ack
+    inboxKeep: intIn("AIOS_INBOX_KEEP", env.AIOS_INBOX_KEEP, INBOX_KEEP, 1000, 1_000_000),
     heartbeatMs,
     downAfterMs,
     logLevel,

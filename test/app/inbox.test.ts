@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendFileSync, mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Inbox, type Message } from "../../app/src/lib/inbox.ts";
@@ -36,5 +36,33 @@ describe("inbox (the receiver's durable, de-duplicated store)", () => {
     const third = new Inbox(dir);
     expect(third.read(0, 10).messages.map((m) => m.id)).toEqual(["1", "2", "3", "4"]);
     third.close();
+  });
+
+  it("keeps the newest messages only, on disk too, with the cursor going on across the cut", () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-inbox-"));
+    const lines = (): number => readFileSync(join(dir, "inbox.jsonl"), "utf8").split("\n").filter(Boolean).length;
+    const inbox = new Inbox(dir, 3);
+    const ids = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+    inbox.addMany(ids(1, 5).map((id) => msg(id)));
+    expect(lines()).toBe(5); // below twice the limit nothing is dropped
+    const before = inbox.read(0, 2);
+    expect(before.messages.map((m) => m.id)).toEqual(["1", "2"]);
+    inbox.addMany([msg("6")]); // twice the limit: cut to the newest three
+    expect(lines()).toBe(3);
+    expect(inbox.size).toBe(3);
+    // a reader whose cursor points before the kept messages reads on from the oldest kept
+    expect(inbox.read(before.cursor, 10)).toEqual({ messages: ["4", "5", "6"].map((id) => msg(id)), cursor: 6 });
+    expect(inbox.read(4, 10).messages.map((m) => m.id)).toEqual(["5", "6"]);
+    // kept ids are still duplicates; new ones continue the sequence
+    expect(inbox.addMany([msg("5"), msg("7")])).toBe(1);
+    expect(inbox.read(6, 10)).toEqual({ messages: [msg("7")], cursor: 7 });
+    inbox.close();
+    // a restart with a lower limit cuts at once; sequence numbers survive
+    const again = new Inbox(dir, 2);
+    expect(lines()).toBe(2);
+    expect(again.read(0, 10)).toEqual({ messages: [msg("6"), msg("7")], cursor: 7 });
+    again.addMany([msg("8")]);
+    expect(again.read(7, 10)).toEqual({ messages: [msg("8")], cursor: 8 });
+    again.close();
   });
 });

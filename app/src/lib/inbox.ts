@@ -1,8 +1,12 @@
 // A cell's inbox: an append-only JSON-lines file in the data directory. Each message is written
 // and fsynced before it is acknowledged on the bus, and a message id seen before is dropped, so
 // redeliveries (at-least-once) reach the reader exactly once.
+// An always-on cell must not grow without end: the inbox keeps the newest `keep` messages. Once
+// twice that many are stored, the oldest are dropped and the file is rewritten atomically, so
+// the rewrite costs one line written per message received. Sequence numbers (the cursor) go on.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileDurable } from "./durable-file.ts";
 
 export interface Message {
   id: string;
@@ -16,14 +20,22 @@ interface Stored extends Message {
   seq: number;
 }
 
-export class Inbox {
-  private readonly messages: Stored[] = [];
-  private readonly seen = new Set<string>();
-  private readonly fd: number;
+/** Messages an inbox keeps unless told otherwise (AIOS_INBOX_KEEP). */
+export const INBOX_KEEP = 10_000;
 
-  constructor(dataDir: string) {
+export class Inbox {
+  /** The kept messages, oldest first; their seqs are consecutive. */
+  private messages: Stored[] = [];
+  private readonly seen = new Set<string>();
+  private readonly path: string;
+  private readonly keep: number;
+  private fd: number;
+
+  constructor(dataDir: string, keep = INBOX_KEEP) {
     mkdirSync(dataDir, { recursive: true });
     const path = join(dataDir, "inbox.jsonl");
+    this.path = path;
+    this.keep = keep;
     let text = "";
     try {
       text = readFileSync(path, "utf8");
@@ -48,6 +60,7 @@ export class Inbox {
       }
     }
     this.fd = openSync(path, "a", 0o600);
+    if (this.messages.length > keep) this.compact();
   }
 
   get lastSeq(): number {
@@ -76,13 +89,30 @@ export class Inbox {
       this.messages.push(f);
       this.seen.add(f.id);
     }
+    if (this.messages.length >= 2 * this.keep) this.compact();
     return fresh.length;
   }
 
-  /** Messages after `cursor` (a sequence number), oldest first. */
+  /** Drops all but the newest `keep` messages, in memory and on disk (temp file, then rename). */
+  private compact(): void {
+    const dropped = this.messages.slice(0, this.messages.length - this.keep);
+    const kept = this.messages.slice(-this.keep);
+    writeFileDurable(this.path, kept.map((m) => `${JSON.stringify(m)}\n`).join(""));
+    closeSync(this.fd);
+    this.fd = openSync(this.path, "a", 0o600);
+    this.messages = kept;
+    for (const m of dropped) this.seen.delete(m.id);
+  }
+
+  /**
+   * Messages after `cursor` (a sequence number), oldest first. A cursor from before the oldest
+   * kept message reads on from the oldest kept.
+   */
   read(after: number, limit: number): { messages: Message[]; cursor: number } {
-    // seqs are dense and start at 1, so the index of seq n is n - 1
-    const slice = this.messages.slice(Math.max(0, after), Math.max(0, after) + limit);
+    // kept seqs are consecutive, so seq n sits at index n - first
+    const first = this.messages[0]?.seq ?? 1;
+    const from = Math.max(0, after + 1 - first);
+    const slice = this.messages.slice(from, from + limit);
     return {
       messages: slice.map(({ seq: _seq, ...m }) => m),
       cursor: slice.at(-1)?.seq ?? Math.min(after, this.lastSeq),

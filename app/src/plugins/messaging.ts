@@ -33,9 +33,9 @@ declare module "fastify" {
 }
 
 const messagingPlugin: FastifyPluginAsync = async (app) => {
-  const { cellId, dataDir } = app.config;
+  const { cellId, dataDir, inboxKeep } = app.config;
   const { bus, metrics } = app;
-  const inbox = new Inbox(dataDir);
+  const inbox = new Inbox(dataDir, inboxKeep);
   const outbox = new Outbox(dataDir);
   metrics.outboxPending.set(outbox.size);
   const consumers: ConsumerMessages[] = [];
