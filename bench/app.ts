@@ -41,61 +41,72 @@ function load(url: string, pid: number, seconds: number): { rps: number; cpuPerR
   return { rps, cpuPerReq: cpu / requests };
 }
 
+/** A bare fastify (bench/lib/bare-fastify.ts) serving `body`, pinned to core 1. */
+async function startBare(name: string, flags: string[], body: string, logDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = startChild(
+    name,
+    "taskset",
+    ["-c", "1", process.execPath, ...flags, join(import.meta.dirname, "lib/bare-fastify.ts")],
+    { PATH: process.env.PATH ?? "", BENCH_PORT: String(port), BENCH_BODY: body },
+    join(logDir, `${name}.log`),
+  );
+  await until(`${name} to answer`, () => healthy(url), child);
+  return { url, pid: child.proc.pid!, stop: () => child.stop() };
+}
+
 async function throughput(nats: NatsHandle): Promise<Figure[]> {
   const cell = await startCell({ name: "bench-tput", natsUrl: nats.url, port: await freePort(), core: 1 });
   const body = await (await fetch(`${cell.url}/health`)).text();
-  const barePort = await freePort();
-  const bareUrl = `http://127.0.0.1:${barePort}`;
-  const bare = startChild(
-    "bare-fastify",
-    "taskset",
-    // the same node flags as the cell, so the ratio is the app's cost alone
-    ["-c", "1", process.execPath, ...deployedNodeFlags(), join(import.meta.dirname, "lib/bare-fastify.ts")],
-    { PATH: process.env.PATH ?? "", BENCH_PORT: String(barePort), BENCH_BODY: body },
-    join(cell.dataDir, "bare.log"),
-  );
+  const servers: { key: string; url: string; pid: number; stop?: () => Promise<void> }[] = [{ key: "cell", url: cell.url, pid: cell.pid }];
   try {
-    await until("bare fastify to answer", () => healthy(bareUrl), bare);
-    // Many short back-to-back pairs, the order alternating: this VM's speed drifts over seconds
-    // (the hypervisor), so each pair's ratio compares like with like and the median of the
-    // pairs' ratios is the figure.
+    // the baseline runs with the cell's node flags, so the ratio is the app's cost alone; a second
+    // one with node's defaults shows what those flags cost
+    servers.push({ key: "bare", ...(await startBare("bare-fastify", deployedNodeFlags(), body, cell.dataDir)) });
+    servers.push({ key: "bareDefault", ...(await startBare("bare-fastify-default", [], body, cell.dataDir)) });
+    // Many short back-to-back rounds, the order rotating: this VM's speed drifts over seconds
+    // (the hypervisor), so each round's ratio compares like with like and the median of the
+    // rounds' ratios is the figure.
     const ROUNDS = 15;
-    const cellFor = (s: number): ReturnType<typeof load> => load(cell.url, cell.pid, s);
-    const bareFor = (s: number): ReturnType<typeof load> => load(bareUrl, bare.proc.pid!, s);
-    cellFor(2); // warm-up: both tier up before anything counts
-    bareFor(2);
-    const rounds: { cell: ReturnType<typeof load>; bare: ReturnType<typeof load> }[] = [];
+    for (const s of servers) load(s.url, s.pid, 2); // warm-up: every server tiers up before anything counts
+    const rounds: Record<string, ReturnType<typeof load>>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        const c = cellFor(1);
-        rounds.push({ cell: c, bare: bareFor(1) });
-      } else {
-        const b = bareFor(1);
-        rounds.push({ cell: cellFor(1), bare: b });
+      const r: Record<string, ReturnType<typeof load>> = {};
+      for (let i = 0; i < servers.length; i++) {
+        const s = servers[(round + i) % servers.length]!;
+        r[s.key] = load(s.url, s.pid, 1);
       }
+      rounds.push(r);
     }
-    const ratios = rounds.map((r) => (100 * r.cell.rps) / r.bare.rps);
-    const cpu = (key: "cell" | "bare"): number => median(rounds.map((r) => r[key].cpuPerReq));
+    const rps = (key: string): number[] => rounds.map((r) => r[key]!.rps);
+    const cpu = (key: string): number => median(rounds.map((r) => r[key]!.cpuPerReq));
+    const ratios = (base: string): number[] => rounds.map((r) => (100 * r.cell!.rps) / r[base]!.rps);
     return [
       {
         figure: "/health req/s, one cell (metrics + auth), core 1",
-        value: median(rounds.map((r) => r.cell.rps)).toFixed(0),
-        note: `median of ${ROUNDS} rounds of 1 s (${list(rounds.map((r) => r.cell.rps))}); wrk -t1 -c10 on core 0; CPU ${cpu("cell").toFixed(0)} µs/request`,
+        value: median(rps("cell")).toFixed(0),
+        note: `median of ${ROUNDS} rounds of 1 s (${list(rps("cell"))}); wrk -t1 -c10 on core 0; CPU ${cpu("cell").toFixed(0)} µs/request`,
       },
       {
-        figure: "/health req/s, bare fastify, same JSON, core 1",
-        value: median(rounds.map((r) => r.bare.rps)).toFixed(0),
-        note: `(${list(rounds.map((r) => r.bare.rps))}); CPU ${cpu("bare").toFixed(0)} µs/request`,
+        figure: "/health req/s, bare fastify, same JSON and node flags, core 1",
+        value: median(rps("bare")).toFixed(0),
+        note: `(${list(rps("bare"))}); CPU ${cpu("bare").toFixed(0)} µs/request`,
       },
       {
         figure: "cell / bare fastify",
-        value: `${median(ratios).toFixed(0)}%`,
+        value: `${median(ratios("bare")).toFixed(0)}%`,
         target: ">= 80%",
-        note: `median of the rounds' ratios (${list(ratios)} %); by CPU per request ${((100 * cpu("bare")) / cpu("cell")).toFixed(0)}%`,
+        note: `median of the rounds' ratios (${list(ratios("bare"))} %); by CPU per request ${((100 * cpu("bare")) / cpu("cell")).toFixed(0)}%`,
+      },
+      {
+        figure: "cell / bare fastify with node's default flags",
+        value: `${median(ratios("bareDefault")).toFixed(0)}%`,
+        note: `bare with defaults ${median(rps("bareDefault")).toFixed(0)} req/s, CPU ${cpu("bareDefault").toFixed(0)} µs/request; ratios ${list(ratios("bareDefault"))} %`,
       },
     ];
   } finally {
-    await bare.stop();
+    await Promise.all(servers.map((s) => s.stop?.()));
     await cell.stop();
   }
 }
