@@ -19,6 +19,8 @@ import type { LanService } from "../../app/src/organelles/network-listener/mdns.
 
 const PORT = 3000;
 const NATS_PORT = 4222;
+/** AIOS_MDNS_EXPIRE_S of the listeners here: a service unheard this long leaves the list. */
+const EXPIRE_S = 3;
 /** multicast-dns (a dependency of bonjour-service), for sending one mDNS query from a host. */
 const MULTICAST_DNS = createRequire(import.meta.url).resolve("multicast-dns");
 
@@ -184,8 +186,10 @@ describe.skipIf(!runnable)("network-listeners on hosts of a LAN (mDNS)", () => {
     return exited(q);
   }
 
+  const forwarding = new Set<string>();
+
   async function startListener(h: Host, natsUrl = `nats://${a.ip}:${NATS_PORT}`): Promise<Proc> {
-    mkdirSync(h.data);
+    mkdirSync(h.data, { recursive: true });
     // its own UTS namespace so that each host announces its own hostname, as on a real LAN
     const listener = inNs(h.ns, ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', h.hostname, process.execPath, APP_MAIN], {
       AIOS_ROLE: "network-listener",
@@ -200,10 +204,14 @@ describe.skipIf(!runnable)("network-listeners on hosts of a LAN (mDNS)", () => {
       AIOS_DOWN_AFTER_MS: "1000",
       AIOS_LOG_LEVEL: "warn",
       AIOS_MDNS: "on",
+      AIOS_MDNS_EXPIRE_S: String(EXPIRE_S),
     });
     procs.push(listener);
-    const forwarder = inNs(h.ns, [process.execPath, "-e", FORWARDER, h.sock, h.ip, String(PORT)]);
-    procs.push(forwarder);
+    // a restarted listener is reached through the forwarder its host already runs
+    if (!forwarding.has(h.sock)) {
+      forwarding.add(h.sock);
+      procs.push(inNs(h.ns, [process.execPath, "-e", FORWARDER, h.sock, h.ip, String(PORT)]));
+    }
     await waitFor(
       `${h.cellId} to answer /health`,
       async () => {
@@ -321,6 +329,21 @@ describe.skipIf(!runnable)("network-listeners on hosts of a LAN (mDNS)", () => {
       200,
     );
     expect(recovered).toMatchObject({ enabled: true, announcing: true, error: null });
+  });
+
+  it("a listener that vanishes without a goodbye leaves the other's list after AIOS_MDNS_EXPIRE_S, and is found again when it returns", async () => {
+    await waitFor("alpha to save beta in its view", () => savedLan(a).includes(b.cellId));
+    listenerB.proc.kill("SIGKILL"); // no goodbye: as a phone that leaves the Wi-Fi
+    await exited(listenerB);
+    const killed = performance.now();
+    await waitFor("alpha to drop beta from its LAN list", async () => !(await lan(a)).some((s) => s.name === b.cellId), 4 * EXPIRE_S * 1000);
+    // not by a goodbye: beta stayed listed until it had been unheard for the expiry
+    expect(performance.now() - killed).toBeGreaterThan(EXPIRE_S * 1000 - 1500);
+    await waitFor("alpha to drop beta from its saved view", () => !savedLan(a).includes(b.cellId), 5000);
+
+    listenerB = await startListener(b);
+    const back = await waitFor("alpha to find beta again", async () => (await lan(a)).find((s) => s.name === b.cellId), 15_000);
+    expect(back).toMatchObject({ name: b.cellId, port: PORT, device: b.device });
   });
 
   it("when one listener stops, it leaves the other's LAN list (and saved view); the other keeps answering", async () => {

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { Gauge } from "prom-client";
 import { errorSchema, peerSchema } from "../../schemas.ts";
 import { toPeerJson } from "../../plugins/peers.ts";
-import { envSwitch, envUrl } from "../env.ts";
+import { envInt, envSwitch, envUrl } from "../env.ts";
 import { registerOrganelleBase } from "../base.ts";
 import { notFound } from "../../lib/http-errors.ts";
 import { PersistedView } from "../persisted-view.ts";
@@ -80,13 +80,14 @@ async function checkPrimary(url: string): Promise<PrimaryCheck> {
 const networkListener: FastifyPluginAsync = async (app) => {
   const primaryUrl = envUrl(app.config.env, "AIOS_PRIMARY_CELL_URL");
   const mdnsEnabled = envSwitch(app.config.env, "AIOS_MDNS", true);
+  const mdnsExpireMs = envInt(app.config.env, "AIOS_MDNS_EXPIRE_S", 300, 3, 86_400) * 1000;
   await registerOrganelleBase(app);
   const { cellId, device, role, port, publicUrl } = app.config;
   const view = new PersistedView<{ lan: LanService[]; primary: PrimaryCheck | null }>(app, "network-view.json", {
     lan: [],
     primary: null,
   });
-  const mdns = new Mdns(mdnsEnabled, { name: cellId, port, txt: { role, device, url: publicUrl } }, view.extra.lan);
+  const mdns = new Mdns(mdnsEnabled, { name: cellId, port, txt: { role, device, url: publicUrl } }, view.extra.lan, mdnsExpireMs);
   mdns.onChange = () => (view.extra.lan = mdns.services());
   const primaryUp = new Gauge({
     name: "aios_primary_cell_reachable",

@@ -1,5 +1,7 @@
 // mDNS on the LAN (best-effort): announces this service as _aios._tcp and browses for the
 // others. The bus stays the source of truth; any mDNS failure is recorded, never thrown.
+// A service that leaves without a goodbye (powered off, out of Wi-Fi) is dropped once unheard
+// for `expireMs`: the LAN is asked again every third of that, and every live service answers.
 import type { EventEmitter } from "node:events";
 import { Bonjour, type Browser, type Service } from "bonjour-service";
 
@@ -41,15 +43,23 @@ export class Mdns {
   private readonly found = new Map<string, LanService>();
   private readonly self: string;
   private published = false;
+  private readonly sweeper: NodeJS.Timeout | undefined;
   readonly status: MdnsStatus;
   onChange: () => void = () => {};
 
-  constructor(enabled: boolean, self: { name: string; port: number; txt: Record<string, string> }, known: LanService[]) {
+  constructor(
+    enabled: boolean,
+    self: { name: string; port: number; txt: Record<string, string> },
+    known: LanService[],
+    expireMs: number,
+  ) {
     this.self = self.name;
     // a view saved before own-name filtering may still list this service
     for (const s of known) if (s.name !== self.name) this.found.set(s.name, s);
     this.status = { enabled, announcing: false, error: null };
     if (!enabled) return;
+    this.sweeper = setInterval(() => this.sweep(expireMs), expireMs / 3);
+    this.sweeper.unref();
     const fail = (err: unknown): void => {
       this.status.error = (err as Error)?.message ?? String(err);
       this.status.announcing = false;
@@ -81,17 +91,23 @@ export class Mdns {
         this.status.announcing = this.status.error === null;
       });
       service.on("error", fail);
-      this.browser = this.bonjour.find({ type: "aios" });
-      this.browser.on("up", (s: Service) => this.add(s));
-      this.browser.on("srv-update", (s: Service) => this.add(s));
-      this.browser.on("txt-update", (s: Service) => this.add(s));
-      // "down": a goodbye (TTL 0) from a service that stopped
-      this.browser.on("down", (s: Service) => {
-        if (this.found.delete(s.name)) this.onChange();
-      });
+      this.browse();
     } catch (err) {
       fail(err);
     }
+  }
+
+  /** Starts a browser (it asks the LAN at once) that reports services into `found`. */
+  private browse(): void {
+    if (!this.bonjour) return;
+    this.browser = this.bonjour.find({ type: "aios" });
+    this.browser.on("up", (s: Service) => this.add(s));
+    this.browser.on("srv-update", (s: Service) => this.add(s));
+    this.browser.on("txt-update", (s: Service) => this.add(s));
+    // "down": a goodbye (TTL 0) from a service that stopped
+    this.browser.on("down", (s: Service) => {
+      if (this.found.delete(s.name)) this.onChange();
+    });
   }
 
   private add(s: Service): void {
@@ -129,11 +145,35 @@ export class Mdns {
     if (changed) this.onChange();
   }
 
+  /** Drops services unheard for `expireMs`, then asks the LAN again for the living. */
+  private sweep(expireMs: number): void {
+    const cutoff = Date.now() - expireMs;
+    let changed = false;
+    for (const [name, s] of this.found) {
+      if (Date.parse(s.last_seen) >= cutoff) continue;
+      this.found.delete(name);
+      changed = true;
+    }
+    try {
+      if (changed) {
+        this.onChange();
+        // a fresh browser, or one that comes back would count as known to the old one and never be "up" again
+        this.browser?.stop();
+        this.browse();
+      } else {
+        this.browser?.update();
+      }
+    } catch {
+      // a failed send is recorded by the send hook; the next sweep asks again
+    }
+  }
+
   services(): LanService[] {
     return [...this.found.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   stop(): Promise<void> {
+    clearInterval(this.sweeper);
     const b = this.bonjour;
     this.bonjour = undefined;
     if (!b) return Promise.resolve();
