@@ -45,6 +45,7 @@ export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_NATS_TOKEN_FILE AIOS_NATS
 [ -z "${AIOS_PUBLIC_URL:-}" ] || export AIOS_PUBLIC_URL
 cd "$AIOS_HOME/app"
 # The packaged app (dist/, made by the bootstrap) with lean V8 settings: about 35 MB less
-# resident memory than running src/ directly. Same flags as the Docker image.
+# resident memory than running src/ directly. The Docker image's flags, less its heap cap, which
+# is a share of a container's memory limit (a process on the phone has none).
 export NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"
 exec node dist/main.js

@@ -1,5 +1,5 @@
 // Cells for the bench as real processes, by default the app as devices run it: packaged dist/
-// started with the image's NODE_OPTIONS (the phone's run-cell.sh uses the same flags). Optionally
+// started with the image's NODE_OPTIONS (the phone's run-cell.sh uses the same lean flags). Optionally
 // pinned to a CPU core with taskset.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

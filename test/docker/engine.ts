@@ -128,3 +128,17 @@ export function localBaseImage(engine: Engine, tag: string): void {
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+/**
+ * The most memory (MiB) the cgroup of process `pid` has used: cgroup v1's max_usage_in_bytes or
+ * v2's memory.peak. Undefined when this kernel exposes neither.
+ */
+export function peakMemoryMb(pid: string): number | undefined {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+  const v1 = lines.find((l) => l.split(":")[1]?.split(",").includes("memory"));
+  const candidates = v1
+    ? [`/sys/fs/cgroup/memory${v1.split(":")[2]}/memory.max_usage_in_bytes`]
+    : lines.filter((l) => l.startsWith("0::")).map((l) => `/sys/fs/cgroup${l.slice(3)}/memory.peak`);
+  const file = candidates.find((f) => existsSync(f));
+  return file === undefined ? undefined : Number(readFileSync(file, "utf8")) / 2 ** 20;
+}

@@ -16,7 +16,10 @@ export function packagedApp(): string {
   return app;
 }
 
-/** The NODE_OPTIONS line of app/Dockerfile, split into flags (the phone's run-cell.sh uses the same). */
+/**
+ * The NODE_OPTIONS line of app/Dockerfile, split into flags (the phone's run-cell.sh uses the same
+ * less the heap cap, which only means something under a container's memory limit).
+ */
 export function deployedNodeFlags(): string[] {
   const m = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(APP_DIR, "Dockerfile"), "utf8"));
   if (!m) throw new Error("app/Dockerfile sets no NODE_OPTIONS");
