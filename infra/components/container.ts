@@ -55,11 +55,5 @@ export function wgetProbe(port: number, path: string): string[] {
   return ["wget", "-q", "--spider", `http://127.0.0.1:${port}${path}`];
 }
 
-/** HTTP probe for the app image (Node only, no wget). */
-export function nodeProbe(port: number, path: string): string[] {
-  return [
-    "node",
-    "-e",
-    `fetch("http://127.0.0.1:${port}${path}").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-  ];
-}
+/** The app image's own probe: /health on AIOS_PORT, with node:http (the image has no wget). */
+export const APP_PROBE = ["node", "dist/healthcheck.js"];

@@ -6,7 +6,7 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec } from "../plan.ts";
 import { renderVaultLogin } from "../render/vault-login.ts";
-import { dataVolume, nodeProbe, serviceContainer } from "./container.ts";
+import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
 
 export const APP_USER = "1000";
 const RUN_DIR = "/run/aios";
@@ -59,8 +59,7 @@ function credentialWiring(spec: ServiceSpec, c: MemberCredentials) {
 
 function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): pulumi.Input<string>[] {
   const { spec } = args;
-  // V8's heap stays under the container's limit, leaving room for the rest of the process.
-  const heapMb = Math.floor(spec.memoryMb * 0.6);
+  // No NODE_OPTIONS here: the image's own flags size V8's heap from the container's limit.
   const env: Record<string, string> = {
     AIOS_ROLE: spec.role ?? spec.kind,
     ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name } : {}),
@@ -71,7 +70,6 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     AIOS_TOKEN_FILE: tokenFile,
     AIOS_NATS_TOKEN_FILE: busTokenFile,
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),
-    NODE_OPTIONS: `--max-old-space-size=${heapMb}`,
     ...spec.env,
   };
   const publicUrl = pulumi.interpolate`AIOS_PUBLIC_URL=${args.publicUrl}`;
@@ -90,7 +88,7 @@ abstract class Member extends pulumi.ComponentResource {
       {
         spec: args.spec,
         image: args.image,
-        healthTest: nodeProbe(args.spec.port, args.spec.healthPath),
+        healthTest: APP_PROBE,
         envs: memberEnv(args, wiring.tokenFile, wiring.busTokenFile),
         volume: dataVolume(args.spec.name, o),
         uploads: wiring.uploads,

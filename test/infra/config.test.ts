@@ -40,7 +40,7 @@ describe("stack config", () => {
     expect(l.bus).toMatchObject({ mode: "leaf", hub: { host: "192.168.1.10", leafPort: 7422, clientPort: 4222 } });
     expect(l.vault.enabled).toBe(false);
     expect(l.observability.grafana).toBe(false);
-    expect(totalMemoryMb(l)).toBeLessThanOrEqual(512);
+    expect(totalMemoryMb(l)).toBeLessThanOrEqual(600);
   });
 
   const cases: [string, Record<string, string>, string][] = [

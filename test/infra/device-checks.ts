@@ -1,5 +1,7 @@
 // What a user relies on in any device stack, checked on the resources the program registered
 // under mocks. Shared by the desktop and laptop suites.
+import { readFileSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { expect } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
@@ -55,7 +57,21 @@ export function checkContainerBasics(resources: Registered[]): void {
     }
     for (const v of i.volumes) expect(volumeNames, `${c.name} mounts ${v.volumeName}`).toContain(v.volumeName);
     expect(c.provider, c.name).toMatch(/pulumi:providers:docker::docker::/);
+    const envs = (unwrap(c.inputs.envs) as string[] | undefined) ?? [];
+    if (envs.some((e) => e.startsWith("AIOS_ROLE="))) {
+      // an app container keeps the image's NODE_OPTIONS (its heap cap follows the memory limit)
+      // and is probed by the image's own small probe, as the image test runs them
+      expect(envs.filter((e) => e.startsWith("NODE_OPTIONS=")), c.name).toEqual([]);
+      expect(i.healthcheck.tests, c.name).toEqual(["CMD", ...imageHealthcheck()]);
+    }
   }
+}
+
+/** The CMD of app/Dockerfile's HEALTHCHECK. */
+function imageHealthcheck(): string[] {
+  const m = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(readFileSync(resolvePath(import.meta.dirname, "../../app/Dockerfile"), "utf8"));
+  if (!m) throw new Error("app/Dockerfile: no HEALTHCHECK CMD [...] found");
+  return JSON.parse(m[1]!) as string[];
 }
 
 export function hostPorts(resources: Registered[]): number[] {
