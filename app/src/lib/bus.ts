@@ -32,7 +32,9 @@ function tlsOption(tls: NatsTls): ConnectionOptions["tls"] {
 /** How often a connected bus asks JetStream whether it answers. */
 const JS_PROBE_MS = 2000;
 
-type UpHook = (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager) => Promise<void>;
+/** Why the hooks run: a (re)connect, or JetStream answering again on a connection that stayed up. */
+export type UpCause = "connect" | "jetstream";
+type UpHook = (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, cause: UpCause) => Promise<void>;
 
 export class Bus extends EventEmitter {
   nc: NatsConnection | undefined;
@@ -57,7 +59,7 @@ export class Bus extends EventEmitter {
   /** Runs `hook` after every (re)connect; if already connected, runs it now. */
   onUp(hook: UpHook): void {
     this.hooks.push(hook);
-    if (this.connected && this.nc && this.js) void this.runHooks([hook]);
+    if (this.connected && this.nc && this.js) void this.runHooks([hook], "connect");
   }
 
   start(): void {
@@ -131,7 +133,7 @@ export class Bus extends EventEmitter {
       if (this.jsLost) {
         this.jsLost = false;
         this.opts.log.info("JetStream answers again");
-        await this.runHooks(this.hooks);
+        await this.runHooks(this.hooks, "jetstream");
       }
     } catch (err) {
       if (!this.connected) return; // the disconnect is reported as such
@@ -148,11 +150,11 @@ export class Bus extends EventEmitter {
     this.jsLost = false;
     this.lastError = undefined;
     this.opts.log.info(`connected to the bus at ${this.server ?? "?"}`);
-    await this.runHooks(this.hooks);
+    await this.runHooks(this.hooks, "connect");
     this.emit("up");
   }
 
-  private runHooks(hooks: UpHook[]): Promise<void> {
+  private runHooks(hooks: UpHook[], cause: UpCause): Promise<void> {
     const nc = this.nc!;
     const js = this.js!;
     this.hooksRunning = this.hooksRunning.then(async () => {
@@ -163,7 +165,7 @@ export class Bus extends EventEmitter {
       const failed: UpHook[] = jsm ? [] : hooks;
       for (const hook of jsm ? hooks : []) {
         try {
-          await hook(nc, js, jsm!);
+          await hook(nc, js, jsm!, cause);
         } catch (err) {
           failed.push(hook);
           this.lastError = `bus setup failed: ${(err as Error).message}`;
@@ -174,7 +176,7 @@ export class Bus extends EventEmitter {
       // Retry what failed while the connection lasts (JetStream can lag a fresh server).
       if (failed.length > 0) {
         setTimeout(() => {
-          if (this.connected && this.nc === nc) void this.runHooks(failed);
+          if (this.connected && this.nc === nc) void this.runHooks(failed, cause);
         }, 1000).unref();
       }
     });

@@ -7,16 +7,8 @@
 import { randomUUID } from "node:crypto";
 import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
-import {
-  AckPolicy,
-  DeliverPolicy,
-  nanos,
-  RetentionPolicy,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from "nats";
+import { AckPolicy, DeliverPolicy, nanos, RetentionPolicy, type JsMsg } from "nats";
+import { DurableConsumer } from "../lib/durable-consumer.ts";
 import { Inbox, type Message } from "../lib/inbox.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { ensureStream } from "../lib/streams.ts";
@@ -38,7 +30,6 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   const inbox = new Inbox(dataDir, inboxKeep);
   const outbox = new Outbox(dataDir);
   metrics.outboxPending.set(outbox.size);
-  const consumers: ConsumerMessages[] = [];
 
   // Messages pulled from the bus are stored in batches: one fsync for everything that arrived
   // in the same turn of the event loop, then every message of the batch is acked.
@@ -74,29 +65,26 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
     if (batch.length === 1) setImmediate(storeBatch);
   };
 
-  const consume = async (js: JetStreamClient, jsm: JetStreamManager): Promise<void> => {
-    for (const c of consumers.splice(0)) c.stop();
-    // nats-server 2.9 has one filter subject per consumer: one for direct messages, one for broadcasts
-    for (const [durable, subject] of [
-      [`inbox-${cellId}`, subjectFor(cellId)],
-      [`bcast-${cellId}`, subjectFor("*")],
-    ] as const) {
-      await jsm.consumers.add(MESSAGE_STREAM, {
-        durable_name: durable,
-        filter_subject: subject,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(10_000),
-        max_ack_pending: 1000,
-      });
-      const consumer = await js.consumers.get(MESSAGE_STREAM, durable);
-      const iter = await consumer.consume({ max_messages: 256 });
-      consumers.push(iter);
-      void (async () => {
-        for await (const m of iter) receive(m);
-      })();
-    }
-  };
+  // nats-server 2.9 has one filter subject per consumer: one for direct messages, one for broadcasts
+  const consumers = ([
+    [`inbox-${cellId}`, subjectFor(cellId)],
+    [`bcast-${cellId}`, subjectFor("*")],
+  ] as const).map(
+    ([durable, subject]) =>
+      new DurableConsumer(
+        MESSAGE_STREAM,
+        {
+          durable_name: durable,
+          filter_subject: subject,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(10_000),
+          max_ack_pending: 1000,
+        },
+        receive,
+        app.log,
+      ),
+  );
 
   const drainOutbox = async (): Promise<void> => {
     try {
@@ -116,9 +104,9 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   let flushing: Promise<void> | undefined;
   const flush = (): Promise<void> => (flushing ??= drainOutbox().finally(() => (flushing = undefined)));
 
-  bus.onUp(async (_nc, js, jsm) => {
+  bus.onUp(async (_nc, js, jsm, cause) => {
     await ensureStream(jsm, { name: MESSAGE_STREAM, subjects: ["aios.msg.>"], retention: RetentionPolicy.Limits });
-    await consume(js, jsm);
+    for (const c of consumers) await c.attach(js, jsm, cause);
     void flush();
   });
   const retry = setInterval(() => {
@@ -127,7 +115,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   retry.unref();
   app.addHook("preClose", async () => {
     clearInterval(retry);
-    for (const c of consumers.splice(0)) c.stop();
+    for (const c of consumers) c.stop();
   });
   app.addHook("onClose", async () => inbox.close());
 

@@ -4,8 +4,9 @@
 // through the AIOS_TASK_RESULTS stream (stored while the dispatcher is down). A tick every
 // TICK_MS marks tasks past their timeout and re-queues tasks whose cell went down or lost them.
 import { randomUUID } from "node:crypto";
-import { AckPolicy, DeliverPolicy, JSONCodec, nanos, StorageType, type ConsumerMessages, type KV } from "nats";
+import { AckPolicy, DeliverPolicy, JSONCodec, nanos, StorageType, type JsMsg, type KV } from "nats";
 import type { Bus } from "../../lib/bus.ts";
+import { DurableConsumer } from "../../lib/durable-consumer.ts";
 import type { Presence } from "../../lib/presence.ts";
 import type { CellLoads } from "../../tasks/cell-loads.ts";
 import {
@@ -60,7 +61,7 @@ export class Dispatcher {
   private readonly dirty = new Set<string>();
   private readonly latencies: number[] = [];
   private kv: KV | undefined;
-  private results: ConsumerMessages | undefined;
+  private readonly results: DurableConsumer;
   private seq = 0;
   /** True once every stored task was read back (at the first connect). */
   loaded = false;
@@ -75,40 +76,42 @@ export class Dispatcher {
       this.refusedUntil.clear();
       this.kick();
     };
-    deps.bus.onUp(async (_nc, js, jsm) => {
+    this.results = new DurableConsumer(
+      RESULT_STREAM,
+      {
+        durable_name: RESULTS_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(30_000),
+        max_ack_pending: 1000,
+      },
+      (m) => this.onResult(m),
+      deps.log,
+    );
+    deps.bus.onUp(async (_nc, js, jsm, cause) => {
       const kv = await js.views.kv(TASK_BUCKET, { history: 1, storage: StorageType.File, ttl: RECORD_TTL_MS });
       if (!this.loaded) await this.load(kv);
       this.kv = kv;
       this.loaded = true;
       for (const id of [...this.dirty]) void this.save(this.tasks.get(id)!);
       await ensureResultStream(jsm);
-      await jsm.consumers.add(RESULT_STREAM, {
-        durable_name: RESULTS_CONSUMER,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(30_000),
-        max_ack_pending: 1000,
-      });
-      this.results?.stop();
-      const iter = await (await js.consumers.get(RESULT_STREAM, RESULTS_CONSUMER)).consume({ max_messages: 256 });
-      this.results = iter;
-      void (async () => {
-        for await (const m of iter) {
-          let o: JobOutcome;
-          try {
-            o = m.json<JobOutcome>();
-          } catch {
-            m.term();
-            continue;
-          }
-          await this.applyOutcome(o);
-          m.ack();
-        }
-      })();
+      await this.results.attach(js, jsm, cause);
       this.kick();
     });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+  }
+
+  private async onResult(m: JsMsg): Promise<void> {
+    let o: JobOutcome;
+    try {
+      o = m.json<JobOutcome>();
+    } catch {
+      m.term();
+      return;
+    }
+    await this.applyOutcome(o);
+    m.ack();
   }
 
   /** Reads every stored task (the watch's initial values), once, at the first connect. */
@@ -376,6 +379,6 @@ export class Dispatcher {
 
   stop(): void {
     clearInterval(this.timer);
-    this.results?.stop();
+    this.results.stop();
   }
 }
