@@ -32,15 +32,10 @@ export class DurableConsumer {
   /** Run from the bus's up hook: makes sure the consumer exists and is being read. */
   async attach(js: JetStreamClient, jsm: JetStreamManager, cause: UpCause): Promise<void> {
     const name = this.spec.durable_name;
-    const existed = await jsm.consumers.info(this.stream, name).then(
-      () => true,
-      (err: unknown) => {
-        if (err instanceof NatsError && err.jsError()?.err_code === CONSUMER_NOT_FOUND) return false;
-        throw err;
-      },
-    );
+    // asked only when there is an iterator to keep (not at the first connect)
+    const keep = this.iter !== undefined && cause === "connect" && (await this.exists(jsm));
     await jsm.consumers.add(this.stream, this.spec);
-    if (existed && this.iter && cause === "connect") return;
+    if (keep) return;
     this.iter?.stop();
     const iter = await (await js.consumers.get(this.stream, name)).consume({ max_messages: 256 });
     this.iter = iter;
@@ -53,6 +48,16 @@ export class DurableConsumer {
         if (this.iter === iter) this.iter = undefined;
       }
     })();
+  }
+
+  private exists(jsm: JetStreamManager): Promise<boolean> {
+    return jsm.consumers.info(this.stream, this.spec.durable_name).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof NatsError && err.jsError()?.err_code === CONSUMER_NOT_FOUND) return false;
+        throw err;
+      },
+    );
   }
 
   stop(): void {
