@@ -1,6 +1,7 @@
 // `npm run bench [part ...]`: every figure (or the parts named), printed, never asserted. The app's
 // figures come from bench/app.ts; bench/organelles.ts and bench/infra.ts join in when they exist.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { APP_PARTS, runAppBench, type AppPart } from "./app.ts";
@@ -31,6 +32,19 @@ const suites: [string, Bench | undefined][] = [
   ["Organelles", wanted("organelles") ? await optional("organelles.ts", "runOrganelleBench") : undefined],
   ["Infrastructure", wanted("infra") ? await optional("infra.ts", "runInfraBench") : undefined],
 ];
+
+// Everything the run writes (data dirs, the nats store, the packaged app) goes under one
+// directory, removed at exit; Ctrl-C or a SIGTERM ends the run through process.exit, so the
+// exit hooks stop the processes it started (tools/local/process.ts) and clean up.
+const runDir = mkdtempSync(join(tmpdir(), "aios-bench-"));
+process.env.TMPDIR = runDir;
+process.on("exit", () => rmSync(runDir, { recursive: true, force: true, maxRetries: 3 }));
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\nbench: ${signal}, stopping the processes it started`);
+    process.exit(130);
+  });
+}
 
 const started = performance.now();
 let failed = false;

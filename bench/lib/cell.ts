@@ -3,7 +3,7 @@
 // pinned to a CPU core with taskset.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { deployedNodeFlags, packagedApp } from "../../test/helpers/packaged-app.ts";
 import { healthy, startChild, until, type Child } from "../../tools/local/process.ts";
 
@@ -19,13 +19,9 @@ export function startFlags(): string[] {
 }
 
 let packaged: string | undefined;
-/** dist/main.js of the app packaged once per bench run (removed when the bench exits). */
+/** dist/main.js of the app packaged once per bench run (under the run's TMPDIR, see bench/run.ts). */
 export function deployedMain(): string {
-  if (!packaged) {
-    const app = packagedApp();
-    process.once("exit", () => rmSync(dirname(app), { recursive: true, force: true }));
-    packaged = app;
-  }
+  packaged ??= packagedApp();
   return join(packaged, "dist/main.js");
 }
 

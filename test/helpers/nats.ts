@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { connect as netConnect } from "node:net";
 import { freePort, waitFor } from "./ports.ts";
 import { NATS_SERVER_ENV } from "../../infra/render/nats.ts";
+import { stopOnExit } from "../../tools/local/process.ts";
 
 export interface NatsHandle {
   url: string;
@@ -50,6 +51,7 @@ export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
         stdio: "ignore",
         env: { ...process.env, ...NATS_SERVER_ENV }, // as devices run it
       });
+      stopOnExit(proc);
       await waitFor("nats-server to listen", () => listening(port));
     },
     async stop() {

@@ -14,9 +14,24 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
+// Children still running when this process exits get a SIGTERM: they run in their own process
+// group, which a terminal's Ctrl-C does not reach, so an interrupted bench would leave them behind.
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const p of running) p.kill("SIGTERM");
+});
+
+/** Sends `proc` a SIGTERM when this process exits while it still runs. */
+export function stopOnExit(proc: ChildProcess): void {
+  running.add(proc);
+  proc.once("exit", () => running.delete(proc));
+  proc.once("error", () => running.delete(proc));
+}
+
 export function startChild(name: string, cmd: string, args: string[], env: Record<string, string>, logFile: string): Child {
   const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
   const proc = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  stopOnExit(proc);
   proc.stdout!.pipe(log);
   proc.stderr!.pipe(log);
   let spawnError: Error | undefined;
