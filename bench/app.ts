@@ -15,7 +15,7 @@ import { median, percentile, type Figure } from "./lib/stats.ts";
 import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
 import { httpClient } from "./lib/http-client.ts";
-import { cpuMicros, stealMeter } from "./lib/cpu.ts";
+import { cpuMicros, stealMeter, wakeups } from "./lib/cpu.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
@@ -277,10 +277,13 @@ function memory(pid: number): { rss: number; anon: number; pss: number } {
   return { rss: rssMb(pid), anon: kb(status, "RssAnon"), pss: kb(rollup, "Pss") };
 }
 
+/** Seconds over which idle CPU and wake-ups are counted. */
+const IDLE_WINDOW_S = 10;
+
 const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"];
 
 /**
- * Idle memory of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS), of a
+ * Idle memory (and CPU, and how often the main thread wakes) of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS), of a
  * cell run from src/ as in development (`npm start`), and of two floors with the deployed flags:
  * the required libraries alone (bench/lib/floor-app.mjs) and node alone (bench/lib/node-floor.cjs).
  */
@@ -298,13 +301,18 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
     procs.push(await startCell({ name: `bench-idle-${i}`, natsUrl: nats.url, port: await freePort(), flags: v.flags, env, main: v.main }));
   }
   await sleep(10_000); // let startup garbage be collected and heartbeats settle
+  const before = procs.map((p) => ({ cpu: cpuMicros(p.pid), woken: wakeups(p.pid) }));
+  await sleep(IDLE_WINDOW_S * 1000);
   const figures = variants.map((v, i): Figure => {
-    const m = memory(procs[i]!.pid);
+    const { pid } = procs[i]!;
+    const m = memory(pid);
+    const cpuMs = (cpuMicros(pid) - before[i]!.cpu) / 1000 / IDLE_WINDOW_S;
+    const woken = (wakeups(pid) - before[i]!.woken) / IDLE_WINDOW_S;
     return {
       figure: `${v.label}: RSS idle`,
       value: `${m.rss.toFixed(0)} MB`,
       target: v.target,
-      note: `node ${[...v.flags, relative(ROOT, v.main).replace(/^.*\/app\//, "")].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB`,
+      note: `node ${[...v.flags, relative(ROOT, v.main).replace(/^.*\/app\//, "")].join(" ")}; private (RssAnon) ${m.anon.toFixed(0)} MB, PSS ${m.pss.toFixed(0)} MB; idle CPU ${cpuMs.toFixed(1)} ms/s, woken ${woken.toFixed(0)}/s`,
     };
   });
   await Promise.all(procs.map((c) => c.stop()));

@@ -25,3 +25,9 @@ export function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
+
+/** How often a process's main thread has gone to sleep and been woken since it started. */
+export function wakeups(pid: number): number {
+  const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8"));
+  return Number(m?.[1] ?? NaN);
+}

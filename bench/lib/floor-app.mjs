@@ -7,7 +7,7 @@ import { connect } from "nats";
 import { collectDefaultMetrics, Registry } from "prom-client";
 
 const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 }); // as app/src/lib/metrics.ts
 const app = Fastify();
 const status = { type: "object", properties: { status: { type: "string" } } };
 app.get("/health", { schema: { response: { 200: status } } }, async () => ({ status: "ok" }));
