@@ -39,10 +39,10 @@ const suites: [string, Bench | undefined][] = [
 const runDir = mkdtempSync(join(tmpdir(), "aios-bench-"));
 process.env.TMPDIR = runDir;
 process.on("exit", () => rmSync(runDir, { recursive: true, force: true, maxRetries: 3 }));
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15]] as const) {
   process.once(signal, () => {
     console.error(`\nbench: ${signal}, stopping the processes it started`);
-    process.exit(130);
+    process.exit(128 + number);
   });
 }
 
