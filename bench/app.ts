@@ -283,8 +283,9 @@ const IDLE_WINDOW_S = 10;
 const DEPLOYED_ROLES = ["cell", "network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"];
 
 /**
- * Idle memory (and CPU, and how often the main thread wakes) of each role as devices run it (packaged dist/ + the image's NODE_OPTIONS), of a
- * cell run from src/ as in development (`npm start`), and of two floors with the deployed flags:
+ * Idle memory, CPU and main-thread wake-ups of each role as devices run it (packaged dist/ + the
+ * image's NODE_OPTIONS), of a cell run from src/ as in development (`npm start`), and of two
+ * floors with the deployed flags:
  * the required libraries alone (bench/lib/floor-app.mjs) and node alone (bench/lib/node-floor.cjs).
  */
 async function idleMemory(nats: NatsHandle): Promise<Figure[]> {

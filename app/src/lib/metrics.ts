@@ -5,10 +5,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 export function createMetrics(labels: { cell_id: string; device: string; role: string }) {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
-  // The event-loop delay histogram samples with a timer; prom-client's default of 10 ms woke an
-  // idle service 100 times a second (13 ms of CPU a second here, 5 with 100 ms; and a phone never
-  // sleeps deeply).
-  // Every 100 ms still catches each stall of 100 ms or more.
+  // The event-loop delay histogram samples with a timer: prom-client's default of 10 ms woke an
+  // idle service 100 times a second (13 ms of CPU a second here, 4 at 100 ms; a phone never
+  // sleeps deeply). Every 100 ms still catches each stall of 100 ms or more.
   collectDefaultMetrics({ register: registry, prefix: "aios_", eventLoopMonitoringPrecision: 100 });
   const registers = [registry];
   return {
