@@ -1,11 +1,11 @@
 // `npm run bench [part ...]`: every figure (or the parts named), printed, never asserted. The app's
 // figures come from bench/app.ts; bench/organelles.ts and bench/infra.ts join in when they exist.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { APP_PARTS, runAppBench, type AppPart } from "./app.ts";
 import { printTable, type Figure } from "./lib/stats.ts";
+import { ownTmpdir } from "../test/helpers/tmpdir.ts";
 
 type Bench = () => Promise<Figure[] | void>;
 
@@ -36,9 +36,7 @@ const suites: [string, Bench | undefined][] = [
 // Everything the run writes (data dirs, the nats store, the packaged app) goes under one
 // directory, removed at exit; Ctrl-C or a SIGTERM ends the run through process.exit, so the
 // exit hooks stop the processes it started (tools/local/process.ts) and clean up.
-const runDir = mkdtempSync(join(tmpdir(), "aios-bench-"));
-process.env.TMPDIR = runDir;
-process.on("exit", () => rmSync(runDir, { recursive: true, force: true, maxRetries: 3 }));
+process.on("exit", ownTmpdir("aios-bench-"));
 for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15]] as const) {
   process.once(signal, () => {
     console.error(`\nbench: ${signal}, stopping the processes it started`);

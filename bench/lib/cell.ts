@@ -3,16 +3,15 @@
 // pinned to a CPU core with taskset.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { deployedNodeFlags, packagedApp } from "../../test/helpers/packaged-app.ts";
+import { join } from "node:path";
+import { APP_DIR, deployedNodeFlags, packagedApp } from "../../test/helpers/packaged-app.ts";
 import { healthy, startChild, until, type Child } from "../../tools/local/process.ts";
 
-const APP = resolve(import.meta.dirname, "../../app");
 export const BENCH_TOKEN = "bench-token-0123456789abcdef";
 
 /** The node flags of app/package.json's start script ("node --flag ... src/main.ts"). */
 export function startFlags(): string[] {
-  const start = (JSON.parse(readFileSync(join(APP, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const start = (JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
   const words = start.trim().split(/\s+/);
   if (words[0] !== "node" || words.at(-1) !== "src/main.ts") throw new Error(`app/package.json start: expected "node [flags] src/main.ts", got "${start}"`);
   return words.slice(1, -1);

@@ -3,10 +3,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as netConnect } from "node:net";
 import { freePort, waitFor } from "./ports.ts";
 import { NATS_SERVER_ENV } from "../../infra/render/nats.ts";
-import { stopOnExit } from "../../tools/local/process.ts";
+import { stopOnExit, tcpOpen } from "../../tools/local/process.ts";
 
 export interface NatsHandle {
   url: string;
@@ -21,13 +20,6 @@ export interface NatsHandle {
   /** The server's process id while it runs. */
   pid(): number | undefined;
 }
-
-const listening = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = netConnect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
 
 /** Stops a server process (SIGTERM) and waits for it to exit; no-op when it is not running. */
 export async function stopServer(p: ChildProcess | undefined): Promise<void> {
@@ -52,7 +44,7 @@ export async function startNats(extraArgs: string[] = []): Promise<NatsHandle> {
         env: { ...process.env, ...NATS_SERVER_ENV }, // as devices run it
       });
       stopOnExit(proc);
-      await waitFor("nats-server to listen", () => listening(port));
+      await waitFor("nats-server to listen", () => tcpOpen(port));
     },
     async stop() {
       const p = proc;
