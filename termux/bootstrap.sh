@@ -334,6 +334,13 @@ if [ -z "$health" ]; then
   tail -n 20 "$logdir/current" >&2 2>/dev/null || true
   exit 1
 fi
+# It answers before its first connect to the bus has finished: give it up to 15 s to turn "ok",
+# then report what it says (degraded, and why, when the bus stays out of reach).
+for ((i = 0; i < 30; i++)); do
+  [[ $health == *'"status":"ok"'* ]] && break
+  sleep 0.5
+  next=$(curl -fsS --max-time 2 "$health_url" 2>/dev/null) && health=$next
+done
 # shellcheck disable=SC2016 # JavaScript template literals, not shell
 summary=$(node -e '
   const h = JSON.parse(process.argv[1]);
