@@ -28,7 +28,8 @@ On a second run, options left out keep their previous values and the cell's data
   --token-file PATH   read the cell's API token from PATH
   --app-source SRC    the AIOS project: a git URL, or a tarball (.tar.gz, .tgz, .tar) URL or path
   --prefix DIR        the Termux prefix; needed only outside Termux (tests)
-  --wait SECONDS      how long to wait for /health at the end (default 90)
+  --wait SECONDS      how long to wait for /health at the end (default 90; then up
+                      to 15 s more for the cell to reach the bus)
   -h, --help          show this help
 EOF
 }
