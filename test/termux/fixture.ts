@@ -4,7 +4,7 @@
 // repository and as a release-style tarball.
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dirname, "../..");
@@ -23,6 +23,25 @@ export interface FakeTermux {
   dispose(): void;
 }
 
+// What a real phone's npm has and a bare environment would lose: the machine's CA and proxy
+// settings (environment), and npm's own registry and CA file, written where Termux's npm reads
+// its global config ($PREFIX/etc/npmrc). Its cache starts empty in the phone's HOME: installs
+// really come from the registry, as on a new phone.
+const CARRIED_ENV = /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(https?|no|all)_proxy|(HTTPS?|NO|ALL)_PROXY)$/;
+
+function trustAndProxyEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => CARRIED_ENV.test(e[0]) && !!e[1]));
+}
+
+function phoneNpmrc(): string {
+  const lines: string[] = [];
+  for (const key of ["registry", "cafile", "strict-ssl", "proxy", "https-proxy", "noproxy"]) {
+    const value = execFileSync("npm", ["config", "get", key], { encoding: "utf8" }).trim();
+    if (value && value !== "null" && value !== "undefined") lines.push(`${key}=${value}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
 const which = (cmd: string): string => execFileSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).trim();
 
 export function makeTermux(): FakeTermux {
@@ -39,6 +58,7 @@ export function makeTermux(): FakeTermux {
     join(prefix, "etc", "profile.d", "start-services.sh"),
     "export SVDIR=$PREFIX/var/service\nexport LOGDIR=$PREFIX/var/log\n(service-daemon start >/dev/null 2>&1 & )\n",
   );
+  writeFileSync(join(prefix, "etc", "npmrc"), phoneNpmrc());
   const callsLog = join(root, "standin-calls.log");
   writeFileSync(callsLog, "");
   return {
@@ -51,10 +71,8 @@ export function makeTermux(): FakeTermux {
       TERMUX_STANDIN_LOG: callsLog,
       // The Node that `pkg install nodejs-lts` provides: the one running the tests (Node 24).
       TERMUX_STANDIN_NODE: process.execPath,
-      // npm's cache outside the temporary HOME, so installs come from it without the network.
-      npm_config_cache: process.env.npm_config_cache ?? join(homedir(), ".npm"),
-      npm_config_prefer_offline: "true",
       npm_config_update_notifier: "false",
+      ...trustAndProxyEnv(),
     },
     calls: () => readFileSync(callsLog, "utf8").split("\n").filter(Boolean),
     dispose: () => rmSync(root, { recursive: true, force: true }),
