@@ -4,6 +4,9 @@ import { pino, type DestinationStream } from "pino";
 import type { AppConfig } from "./config.ts";
 import configPlugin from "./plugins/config.ts";
 import metricsPlugin from "./plugins/metrics.ts";
+import overloadPlugin from "./plugins/overload.ts";
+import bodyDrainPlugin from "./plugins/body-drain.ts";
+import rateLimitPlugin from "./plugins/rate-limit.ts";
 import authPlugin from "./plugins/auth.ts";
 import busPlugin from "./plugins/bus.ts";
 import { ROLE_PLUGINS } from "./roles/index.ts";
@@ -26,6 +29,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     // tenth of a /health call; without one, req.log is a no-op and the app logs through app.log.
     ...(debugging ? { loggerInstance: log } : {}),
     bodyLimit: config.bodyLimit,
+    // behind Traefik the client is the address it forwards for, not Traefik's own
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
     // Refuse unknown fields instead of dropping them (fastify's default): a misspelt optional
     // field must not silently fall back to its default. The 400 names the field.
     ajv: { customOptions: { removeAdditional: false } },
@@ -48,6 +53,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   }
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
+  await app.register(overloadPlugin);
+  await app.register(bodyDrainPlugin);
+  await app.register(rateLimitPlugin);
   await app.register(authPlugin);
   await app.register(busPlugin);
   await app.register(rolePlugin);

@@ -2,6 +2,7 @@
 // Errors name the variable and what was expected, and never echo a secret's value.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { INBOX_KEEP } from "./lib/inbox.ts";
 import { maskUrl } from "./lib/mask.ts";
 import { isUrl } from "./lib/url.ts";
@@ -55,8 +56,28 @@ export interface AppConfig {
   heartbeatMs: number;
   downAfterMs: number;
   logLevel: string;
+  /** Abuse and overload limits; see Limits. */
+  limits: Limits;
+  /** Addresses and CIDRs of proxies whose X-Forwarded-For names the client (Traefik's network). */
+  trustProxy: string[];
   /** Extra role-specific variables (AIOS_*), validated by the role that reads them. */
   env: Record<string, string | undefined>;
+}
+
+export interface Limits {
+  /** Mutating calls one client (token and address) may make per window. */
+  rateMax: number;
+  rateWindowMs: number;
+  /** Calls with a missing or wrong token one address may make per window; then 429 for every call. */
+  authFailMax: number;
+  /** Event-loop delay (mean over a second) past which work routes answer 503; 0 turns it off. */
+  maxEventLoopDelayMs: number;
+  /** V8 heap in use past which work routes answer 503; 0 turns it off. */
+  maxHeapUsedBytes: number;
+  /** Seconds a shed client is told to wait (Retry-After). */
+  retryAfterS: number;
+  /** Bytes of an oversize body read and thrown away so the client can read its 413; past it the connection closes. */
+  drainLimitBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +121,38 @@ function secret(env: Record<string, string | undefined>, name: string, required:
   }
   if (required) throw new ConfigError(name, `required: set ${name} or ${name}_FILE (a token of at least 16 characters)`);
   return undefined;
+}
+
+const MB = 1024 * 1024;
+
+function limits(env: Record<string, string | undefined>, bodyLimit: number): Limits {
+  const drainLimitBytes = intIn("AIOS_BODY_DRAIN_LIMIT", env.AIOS_BODY_DRAIN_LIMIT, 16 * MB, 0, 1024 * MB);
+  if (drainLimitBytes !== 0 && drainLimitBytes < bodyLimit) {
+    throw new ConfigError("AIOS_BODY_DRAIN_LIMIT", `must be 0 or at least AIOS_BODY_LIMIT (${bodyLimit})`);
+  }
+  return {
+    rateMax: intIn("AIOS_RATE_LIMIT", env.AIOS_RATE_LIMIT, 1200, 1, 10_000_000),
+    rateWindowMs: 1000 * intIn("AIOS_RATE_WINDOW_S", env.AIOS_RATE_WINDOW_S, 60, 1, 86_400),
+    authFailMax: intIn("AIOS_AUTH_FAIL_LIMIT", env.AIOS_AUTH_FAIL_LIMIT, 10, 1, 1_000_000),
+    maxEventLoopDelayMs: intIn("AIOS_MAX_EVENT_LOOP_DELAY_MS", env.AIOS_MAX_EVENT_LOOP_DELAY_MS, 1000, 0, 600_000),
+    maxHeapUsedBytes: MB * intIn("AIOS_MAX_HEAP_MB", env.AIOS_MAX_HEAP_MB, defaultHeapBoundMb(), 0, 1_000_000),
+    retryAfterS: intIn("AIOS_RETRY_AFTER_S", env.AIOS_RETRY_AFTER_S, 5, 1, 3600),
+    drainLimitBytes,
+  };
+}
+
+/** 90 % of V8's heap limit (in a container, a share of the memory limit): shed before V8 runs out. */
+function defaultHeapBoundMb(): number {
+  return Math.floor((getHeapStatistics().heap_size_limit * 0.9) / MB);
+}
+
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i;
+
+function trustProxy(raw: string | undefined): string[] {
+  const list = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((s) => !CIDR.test(s));
+  if (bad) throw new ConfigError("AIOS_TRUST_PROXY", `expected comma-separated addresses or CIDRs like 172.29.0.0/16, got "${bad}"`);
+  return list;
 }
 
 function natsTls(env: Record<string, string | undefined>, urls: string[]): NatsTls {
@@ -170,6 +223,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError("AIOS_DOWN_AFTER_MS", `must be longer than AIOS_HEARTBEAT_MS (${heartbeatMs})`);
   }
 
+  const bodyLimit = intIn("AIOS_BODY_LIMIT", env.AIOS_BODY_LIMIT, MB, 1024, 64 * MB);
+
   const logLevel = env.AIOS_LOG_LEVEL || "info";
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
     throw new ConfigError("AIOS_LOG_LEVEL", `expected fatal, error, warn, info, debug, trace or silent, got "${logLevel}"`);
@@ -188,12 +243,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     token: secret(env, "AIOS_TOKEN", true)!,
     dataDir: env.AIOS_DATA_DIR || "./data",
     level,
-    bodyLimit: intIn("AIOS_BODY_LIMIT", env.AIOS_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyLimit,
     // at least two full pulls from the bus (2 x 256), so a batch is never dropped before its ack
     inboxKeep: intIn("AIOS_INBOX_KEEP", env.AIOS_INBOX_KEEP, INBOX_KEEP, 1000, 1_000_000),
     heartbeatMs,
     downAfterMs,
     logLevel,
+    limits: limits(env, bodyLimit),
+    trustProxy: trustProxy(env.AIOS_TRUST_PROXY),
     env,
   };
 }

@@ -54,6 +54,8 @@ describe.skipIf(!hasTool("nats-server"))("a cell's answers to bad calls", () => 
       AIOS_NATS_URLS: nats.url,
       AIOS_BODY_LIMIT: String(BODY_LIMIT),
       AIOS_LEVEL: "3",
+      // every bad call here comes from one address: the failed-auth limit has its own suite
+      AIOS_AUTH_FAIL_LIMIT: "1000",
       // a slow machine must not see alpha's own record age out between two snapshots
       AIOS_DOWN_AFTER_MS: "60000",
     };

@@ -3,3 +3,4 @@ export const badRequest = (message: string) => ({ statusCode: 400, error: "Bad R
 export const notFound = (message: string) => ({ statusCode: 404, error: "Not Found", message });
 export const conflict = (message: string) => ({ statusCode: 409, error: "Conflict", message });
 export const unavailable = (message: string) => ({ statusCode: 503, error: "Service Unavailable", message });
+export const tooManyRequests = (message: string) => ({ statusCode: 429, error: "Too Many Requests", message });

@@ -2,24 +2,41 @@
 // (AIOS_TOKEN or AIOS_TOKEN_FILE) and is compared in constant time by @fastify/bearer-auth.
 // Routes use it as their `onRequest` hook, so a caller without the token gets 401 before the
 // body is read: no parse or schema errors (400/413) leak to callers without the token.
+// Failed attempts are counted per address (AIOS_AUTH_FAIL_LIMIT a window): past the limit every
+// call from that address gets 429, with the right token or not, so a guesser learns nothing more.
 import fp from "fastify-plugin";
 import bearerAuth from "@fastify/bearer-auth";
-import type { FastifyPluginAsync, onRequestHookHandler } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { tooManyRequests } from "../lib/http-errors.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
-    requireToken: onRequestHookHandler;
+    requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
   }
 }
 
 const authPlugin: FastifyPluginAsync = async (app) => {
-  await app.register(bearerAuth, {
-    keys: new Set([app.config.token]),
-    addHook: false,
-    verifyErrorLogLevel: "warn",
-    errorResponse: (err: Error) => ({ statusCode: 401, error: "Unauthorized", message: err.message }),
+  const { authFailMax, rateWindowMs } = app.config.limits;
+  await app.register(bearerAuth, { keys: new Set([app.config.token]), addHook: false, verifyErrorLogLevel: "warn" });
+  const verify = app.verifyBearerAuth!;
+  const failures = app.createRateLimit({ max: authFailMax, timeWindow: rateWindowMs, keyGenerator: (req) => `auth ${req.ip}` });
+
+  app.decorate("requireToken", async (req: FastifyRequest, reply: FastifyReply) => {
+    const seen = await failures(req, { increment: false });
+    if (!seen.isAllowed && seen.remaining === 0) {
+      const wait = Math.max(1, seen.ttlInSeconds);
+      return reply
+        .code(429)
+        .header("retry-after", wait)
+        .send(tooManyRequests(`too many failed authentications from this address; retry in ${wait} s`));
+    }
+    const error = await new Promise<Error | undefined>((resolve) => verify(req, reply, resolve));
+    if (error) {
+      await failures(req);
+      throw error;
+    }
+    return undefined;
   });
-  app.decorate("requireToken", app.verifyBearerAuth!);
 };
 
-export default fp(authPlugin, { name: "auth", dependencies: ["config"] });
+export default fp(authPlugin, { name: "auth", dependencies: ["config", "rate-limit"] });

@@ -46,6 +46,8 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
     async () => {
       const reasons: string[] = [];
       if (!app.bus.connected || app.bus.lastError) reasons.push(app.bus.lastError ?? "bus not connected");
+      const overload = app.overloadReason();
+      if (overload) reasons.push(`shedding load: ${overload}`);
       for (const check of app.healthChecks) {
         const reason = check();
         if (reason) reasons.push(reason);
@@ -66,4 +68,4 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
   );
 };
 
-export default fp(healthPlugin, { name: "health", dependencies: ["config", "bus", "presence"] });
+export default fp(healthPlugin, { name: "health", dependencies: ["config", "bus", "presence", "overload"] });
