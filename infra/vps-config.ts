@@ -64,6 +64,15 @@ export const vpsShape = {
     staging: z.boolean().default(false),
   }),
   backup,
+  /** Per-address limits Traefik applies on every public router (see README). */
+  publicLimits: z
+    .strictObject({
+      average: z.number().int().min(1).default(50),
+      burst: z.number().int().min(1).default(100),
+      period: z.string().regex(/^\d+(ms|s|m)$/, "expected a duration like 1s").default("1s"),
+      inFlight: z.number().int().min(1).default(64),
+    })
+    .default({ average: 50, burst: 100, period: "1s", inFlight: 64 }),
 };
 
 const vpsObject = z.strictObject(vpsShape);

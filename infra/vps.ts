@@ -15,7 +15,7 @@ import type { LocalCa } from "./components/tls.ts";
 import { NATS_CLIENT_PORT, NETWORKS } from "./plan.ts";
 import { NATS_SECRETS_FILE } from "./render/nats.ts";
 import { TRAEFIK_FILES } from "./render/traefik.ts";
-import { ACME_DIR, withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute, type AcmeOptions } from "./render/vps-tls.ts";
+import { ACME_DIR, withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute, withPublicLimits, type AcmeOptions, type PublicLimits } from "./render/vps-tls.ts";
 import { HUB_HOST, type VpsConfig } from "./vps-config.ts";
 
 const NATS_TLS = { certFile: "/etc/nats/tls/cert.pem", keyFile: "/etc/nats/tls/key.pem" } as const;
@@ -39,6 +39,7 @@ export function endpointHosts(endpoints: Record<string, string>): string[] {
 
 interface OverlayArgs {
   acme: AcmeOptions;
+  publicLimits: PublicLimits;
   /** nats.<domain>: the TLS name phones dial on 443. */
   natsHost: string;
   letsEncryptVolume: pulumi.Input<string>;
@@ -74,7 +75,8 @@ function vpsOverlay(args: OverlayArgs): pulumi.ResourceTransformation {
       const volumes = pulumi
         .all([props.volumes ?? [], args.letsEncryptVolume])
         .apply(([v, name]) => [...(v as object[]), { volumeName: name, containerPath: ACME_DIR }]);
-      const dynamic = (t: string) => withCertResolver(withNatsRoute(t, args.natsHost, `nats:${NATS_CLIENT_PORT}`));
+      const dynamic = (t: string) =>
+        withPublicLimits(withCertResolver(withNatsRoute(t, args.natsHost, `nats:${NATS_CLIENT_PORT}`)), args.publicLimits);
       const files = rewrite(rewrite(uploads, TRAEFIK_FILES.static, (t) => withAcmeResolver(t, args.acme)), TRAEFIK_FILES.dynamic, dynamic);
       return { props: { ...props, uploads: files, volumes }, opts };
     }
@@ -140,7 +142,7 @@ export class Vps extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        transformations: [vpsOverlay({ acme: cfg.letsEncrypt, natsHost: publicHost, letsEncryptVolume: letsEncrypt.name, droplet: this.droplet })],
+        transformations: [vpsOverlay({ acme: cfg.letsEncrypt, publicLimits: cfg.publicLimits, natsHost: publicHost, letsEncryptVolume: letsEncrypt.name, droplet: this.droplet })],
       },
     );
 

@@ -5,6 +5,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { renderBackupCrontab, renderBackupScript, renderRcloneConfig } from "../render/backup-script.ts";
+import { HEALTH_INTERVAL, RESTART } from "./container.ts";
 
 export const BACKUP_IMAGE = "rclone/rclone:1.68";
 export const BACKUP_SCRIPT = "/backup/aios-backup.sh";
@@ -59,8 +60,16 @@ export class Backup extends pulumi.ComponentResource {
         name: "aios-backup",
         image: image.imageId,
         entrypoints: ["crond", "-f", "-d", "8"],
-        restart: "unless-stopped",
+        restart: RESTART,
         memory: 64,
+        // healthy while crond runs and the last backup (if any) succeeded
+        healthcheck: {
+          tests: ["CMD", "sh", "-c", `pgrep -x crond >/dev/null && ${BACKUP_SCRIPT} health`],
+          interval: HEALTH_INTERVAL,
+          timeout: "5s",
+          retries: 1,
+          startPeriod: "20s",
+        },
         envs: [`RCLONE_CONFIG=${RCLONE_CONFIG}`],
         mounts: args.sources.map((s) => ({ type: "volume", source: s.volume, target: backupPath(s.name), readOnly: true })),
         uploads: [

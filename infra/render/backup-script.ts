@@ -15,7 +15,11 @@ export interface BackupScriptInput {
   target: string;
   /** Backups older than this many days are deleted after a successful backup. */
   keepDays: number;
+  /** Where the outcome of the last backup is kept, for the container's health check. */
+  statusFile?: string;
 }
+
+export const BACKUP_STATUS_FILE = "/tmp/aios-backup.status";
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 const SAFE = /^[A-Za-z0-9_./:@-]+$/;
@@ -27,6 +31,8 @@ export function renderBackupScript(input: BackupScriptInput): string {
     if (!s.path.startsWith("/") || !SAFE.test(s.path)) throw new Error(`sources.${s.name}: "${s.path}" is not a safe absolute path`);
   }
   if (!SAFE.test(input.target)) throw new Error(`target: "${input.target}" has characters a shell would interpret`);
+  const statusFile = input.statusFile ?? BACKUP_STATUS_FILE;
+  if (!statusFile.startsWith("/") || !SAFE.test(statusFile)) throw new Error(`statusFile: "${statusFile}" is not a safe absolute path`);
   if (!Number.isInteger(input.keepDays) || input.keepDays < 1) throw new Error("keepDays: must be a whole number >= 1");
 
   const sources = input.sources.map((s) => `${s.name}=${s.path}`).join(" ");
@@ -35,13 +41,24 @@ export function renderBackupScript(input: BackupScriptInput): string {
 #   backup            archive every data directory to ${input.target}/<UTC time>/
 #   list              the complete backups, oldest first
 #   restore [NAME]    put backup NAME (default: the newest) back; stop the services first
+#   health            fails when the last backup failed (the container's health check)
 set -eu
 
 TARGET='${input.target}'
 SOURCES='${sources}'
 KEEP_DAYS=${input.keepDays}
+STATUS='${statusFile}'
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+# A backup's outcome is recorded on the way out, whatever stopped it.
+on_exit() {
+  code=$?
+  rm -rf "$WORK"
+  if [ "\${1:-}" = backup ]; then
+    if [ "$code" -eq 0 ]; then result=ok; else result="failed (exit $code)"; fi
+    printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$result" >"$STATUS"
+  fi
+}
+trap 'on_exit "\${MODE:-}"' EXIT
 
 say() { printf 'aios-backup: %s\\n' "$*" >&2; }
 
@@ -86,11 +103,19 @@ restore() {
   say "restored $name"
 }
 
+health() {
+  [ -f "$STATUS" ] || { echo "no backup has run yet"; return 0; }
+  last="$(cat "$STATUS")"
+  echo "last backup: $last"
+  case "$last" in *" ok") return 0 ;; *) return 1 ;; esac
+}
+
 case "\${1:-}" in
-  backup) backup ;;
+  backup) MODE=backup; backup ;;
+  health) health ;;
   list) list ;;
   restore) shift; restore "$@" ;;
-  *) say "usage: $0 backup | list | restore [NAME]"; exit 2 ;;
+  *) say "usage: $0 backup | list | restore [NAME] | health"; exit 2 ;;
 esac
 `;
 }

@@ -40,6 +40,42 @@ export function withCertResolver(dynamicYaml: string): string {
   return stringify(doc);
 }
 
+export interface PublicLimits {
+  /** Requests per period one client address may average (Traefik rateLimit, a token bucket). */
+  average: number;
+  /** Requests one address may send at once above the average. */
+  burst: number;
+  period: string;
+  /** Requests (and NATS connections) one address may have open at once. */
+  inFlight: number;
+}
+
+export const PUBLIC_RATE_LIMIT = "public-rate-limit";
+export const PUBLIC_IN_FLIGHT = "public-in-flight";
+
+/**
+ * The internet-facing routers get a per-address rate limit and in-flight limit ahead of their
+ * own middlewares, so a flood is answered by Traefik with 429 before it reaches a cell; the
+ * NATS TCP router (phones) gets an in-flight connection limit.
+ */
+export function withPublicLimits(dynamicYaml: string, limits: PublicLimits): string {
+  const doc = parse(dynamicYaml) as {
+    http: { routers: Record<string, { middlewares?: string[] }>; middlewares?: Record<string, unknown> };
+    tcp?: { routers: Record<string, { middlewares?: string[] }>; middlewares?: Record<string, unknown> };
+  };
+  doc.http.middlewares = {
+    ...doc.http.middlewares,
+    [PUBLIC_RATE_LIMIT]: { rateLimit: { average: limits.average, burst: limits.burst, period: limits.period } },
+    [PUBLIC_IN_FLIGHT]: { inFlightReq: { amount: limits.inFlight } },
+  };
+  for (const r of Object.values(doc.http.routers)) r.middlewares = [PUBLIC_RATE_LIMIT, PUBLIC_IN_FLIGHT, ...(r.middlewares ?? [])];
+  if (doc.tcp) {
+    doc.tcp.middlewares = { ...doc.tcp.middlewares, [PUBLIC_IN_FLIGHT]: { inFlightConn: { amount: limits.inFlight } } };
+    for (const r of Object.values(doc.tcp.routers)) r.middlewares = [PUBLIC_IN_FLIGHT, ...(r.middlewares ?? [])];
+  }
+  return stringify(doc);
+}
+
 export const NATS_TCP_ROUTER = "nats";
 
 /**

@@ -53,7 +53,12 @@ beforeEach(() => {
   script = join(dir, "aios-backup.sh");
   writeFileSync(
     script,
-    renderBackupScript({ sources: names.map((name) => ({ name, path: data[name] })), target: bucket, keepDays: 14 }),
+    renderBackupScript({
+      sources: names.map((name) => ({ name, path: data[name] })),
+      target: bucket,
+      keepDays: 14,
+      statusFile: join(dir, "status"),
+    }),
   );
   chmodSync(script, 0o755);
 });
@@ -121,6 +126,15 @@ describe.runIf(hasTool("rclone") && hasTool("shellcheck"))("backup and restore, 
     expect(r.stderr).toContain("nats:");
     expect(listed()).toEqual([]);
     expect(existsSync(bucket) ? readdirSync(bucket, { recursive: true }).filter((f) => String(f).endsWith("COMPLETE")) : []).toEqual([]);
+  });
+
+  it("health passes before any backup and after a good one, and fails after a failed one, saying when", () => {
+    expect(run("health")).toMatchObject({ status: 0, stdout: "no backup has run yet\n" });
+    expect(run("backup").status).toBe(0);
+    expect(run("health")).toMatchObject({ status: 0, stdout: expect.stringMatching(/^last backup: \S+Z ok\n$/) });
+    rmSync(data.vault, { recursive: true });
+    expect(run("backup").status).not.toBe(0);
+    expect(run("health")).toMatchObject({ status: 1, stdout: expect.stringMatching(/^last backup: \S+Z failed \(exit 1\)\n$/) });
   });
 });
 

@@ -86,7 +86,8 @@ describe("vps stack", () => {
 
   it("forwards nats.<domain> on 443 (TLS from Let's Encrypt) to the NATS client port, which offers TLS for the proxy", () => {
     const tcp = parse(upload(container("aios-traefik"), TRAEFIK_FILES.dynamic)).tcp;
-    expect(tcp.routers.nats).toEqual({ rule: "HostSNI(`nats.aios.example.com`)", entryPoints: ["websecure"], service: "nats", tls: { certResolver: "letsencrypt" } });
+    expect(tcp.routers.nats).toEqual({ rule: "HostSNI(`nats.aios.example.com`)", entryPoints: ["websecure"], service: "nats", tls: { certResolver: "letsencrypt" }, middlewares: ["public-in-flight"] });
+    expect(tcp.middlewares["public-in-flight"]).toEqual({ inFlightConn: { amount: 64 } });
     expect(tcp.services.nats).toEqual({ loadBalancer: { servers: [{ address: "nats:4222" }] } });
     // Traefik reaches the NATS container on the ingress network, by its alias.
     const nets = (name: string) => (reveal(container(name).inputs.networksAdvanced) as { name: string; aliases: string[] }[]);
@@ -104,6 +105,10 @@ describe("vps stack", () => {
     const routers = Object.values(parse(upload(traefik, TRAEFIK_FILES.dynamic)).http.routers) as { tls: unknown }[];
     expect(routers.length).toBeGreaterThan(3);
     for (const r of routers) expect(r.tls).toEqual({ certResolver: "letsencrypt" });
+    // every public router is rate-limited by address first (aios:publicLimits defaults)
+    const dynamic = parse(upload(traefik, TRAEFIK_FILES.dynamic)).http;
+    expect(dynamic.middlewares["public-rate-limit"]).toEqual({ rateLimit: { average: 50, burst: 100, period: "1s" } });
+    for (const r of Object.values(dynamic.routers) as { middlewares: string[] }[]) expect(r.middlewares.slice(0, 2)).toEqual(["public-rate-limit", "public-in-flight"]);
     expect(reveal(traefik.inputs.volumes)).toContainEqual(expect.objectContaining({ volumeName: "aios-letsencrypt", containerPath: "/letsencrypt" }));
   });
 
@@ -126,6 +131,11 @@ describe("vps stack", () => {
       "aios-grafana-data->/data/grafana:true",
     ]);
     expect(upload(runner, "/etc/crontabs/root")).toBe("17 3 * * * /backup/aios-backup.sh backup\n");
+    // unhealthy when crond is gone or the last backup failed, like every other container's check
+    expect(reveal(runner.inputs.healthcheck)).toMatchObject({
+      tests: ["CMD", "sh", "-c", "pgrep -x crond >/dev/null && /backup/aios-backup.sh health"],
+      interval: "30s",
+    });
   });
 
   it("points the Vault unseal step at the droplet, after its host key is trusted", () => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets } from "../../infra/render/nats.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../../infra/render/traefik.ts";
-import { withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute } from "../../infra/render/vps-tls.ts";
+import { withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute, withPublicLimits } from "../../infra/render/vps-tls.ts";
 import { planServices } from "../../infra/plan.ts";
 import { parseVpsConfig } from "../../infra/vps-config.ts";
 import { loadStackConfig } from "../infra/stack-config.ts";
@@ -74,6 +74,41 @@ describe("phones reaching the hub through Traefik on 443", () => {
     const doc = parse(withNatsRoute(routes, "nats.aios.example.com", "nats:4222"));
     expect(() => checkTraefikTcp({ ...doc.tcp, routers: { nats: { ...doc.tcp.routers.nats, rule: "Host(`nats.aios.example.com`)" } } })).toThrow();
     expect(() => checkTraefikTcp({ ...doc.tcp, services: {} })).toThrow();
+  });
+});
+
+describe("limits on the public routers", () => {
+  it("puts a per-address rate limit and in-flight limit ahead of every router's own middlewares, from config", () => {
+    const raw = loadStackConfig("vps");
+    const droplet = JSON.parse(raw["aios:droplet"]!);
+    const cfg = parseVpsConfig({
+      ...raw,
+      "digitalocean:token": "t",
+      "digitalocean:spacesAccessId": "a",
+      "digitalocean:spacesSecretKey": "s",
+      "aios:droplet": JSON.stringify({ ...droplet, sshPublicKey: "ssh-ed25519 AAAA x" }),
+      "aios:publicLimits": JSON.stringify({ average: 20, burst: 40, inFlight: 8 }),
+    });
+    const before = parse(renderTraefikDynamic({ domain: cfg.domain, services: planServices(cfg), cellBackends: [{ url: "http://father:8000" }] }));
+    const routes = withNatsRoute(renderTraefikDynamic({ domain: cfg.domain, services: planServices(cfg), cellBackends: [{ url: "http://father:8000" }] }), "nats.aios.example.com", "nats:4222");
+    const doc = parse(withPublicLimits(routes, cfg.publicLimits));
+    expect(doc.http.middlewares["public-rate-limit"]).toEqual({ rateLimit: { average: 20, burst: 40, period: "1s" } });
+    expect(doc.http.middlewares["public-in-flight"]).toEqual({ inFlightReq: { amount: 8 } });
+    for (const [name, r] of Object.entries(doc.http.routers) as [string, { middlewares: string[] }][]) {
+      expect(r.middlewares, name).toEqual(["public-rate-limit", "public-in-flight", ...(before.http.routers[name].middlewares ?? [])]);
+    }
+    expect(doc.http.routers.traefik.middlewares).toEqual(["public-rate-limit", "public-in-flight", "dashboard-auth"]);
+    expect(doc.tcp.middlewares).toEqual({ "public-in-flight": { inFlightConn: { amount: 8 } } });
+    expect(doc.tcp.routers.nats.middlewares).toEqual(["public-in-flight"]);
+    checkTraefikTcp(doc.tcp);
+  });
+
+  it("refuses a bad limit naming the key", () => {
+    const raw = loadStackConfig("vps");
+    const droplet = JSON.parse(raw["aios:droplet"]!);
+    const bad = { ...raw, "digitalocean:token": "t", "digitalocean:spacesAccessId": "a", "digitalocean:spacesSecretKey": "s", "aios:droplet": JSON.stringify({ ...droplet, sshPublicKey: "ssh-ed25519 AAAA x" }) };
+    expect(() => parseVpsConfig({ ...bad, "aios:publicLimits": JSON.stringify({ average: 0 }) })).toThrow(/publicLimits\.average/);
+    expect(() => parseVpsConfig({ ...bad, "aios:publicLimits": JSON.stringify({ period: "soon" }) })).toThrow(/publicLimits\.period: expected a duration/);
   });
 });
 
