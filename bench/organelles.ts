@@ -8,6 +8,7 @@ import { startNats } from "../test/helpers/nats.ts";
 import { api, type ServiceHandle } from "../test/helpers/service.ts";
 import { waitFor } from "../test/helpers/ports.ts";
 import { startCell, startDispatcher, startRole, waitCellReady } from "../test/organelles/helpers.ts";
+import { UNLIMITED } from "./lib/cell.ts";
 
 const TASKS = Number(process.env.AIOS_BENCH_TASKS ?? 2000);
 const CLIENTS = 32;
@@ -66,7 +67,8 @@ export async function runOrganelleBench(): Promise<void> {
     const cells = await Promise.all(["bench-a", "bench-b", "bench-c"].map((id) => startCell(nats.url, id, { AIOS_TASK_CONCURRENCY: "8" })));
     procs.push(...cells);
     const organelles = {
-      "task-dispatcher": await startDispatcher(nats.url),
+      // TASKS submits from one client in well under a minute: past the default rate limit
+      "task-dispatcher": await startDispatcher(nats.url, { AIOS_RATE_LIMIT: UNLIMITED }),
       "vscode-bridge": await startRole(nats.url, "vscode-bridge"),
       "consciousness-sync": await startRole(nats.url, "consciousness-sync"),
       "network-listener": await startRole(nats.url, "network-listener", { AIOS_MDNS: "on" }),

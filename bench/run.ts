@@ -1,5 +1,6 @@
 // `npm run bench [part ...]`: every figure (or the parts named), printed, never asserted. The app's
-// figures come from bench/app.ts; bench/organelles.ts and bench/infra.ts join in when they exist.
+// figures come from bench/app.ts; bench/organelles.ts, bench/infra.ts and bench/abuse.ts join in
+// when they exist.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -17,7 +18,7 @@ async function optional(file: string, exportName: string): Promise<Bench | undef
   return mod[exportName] as Bench;
 }
 
-const PARTS = [...APP_PARTS, "organelles", "infra"];
+const PARTS = [...APP_PARTS, "organelles", "infra", "abuse"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !PARTS.includes(p));
 if (unknown.length) {
@@ -31,6 +32,7 @@ const suites: [string, Bench | undefined][] = [
   ["App (cell, bus, presence, memory)", appParts.length ? () => runAppBench(appParts as AppPart[]) : undefined],
   ["Organelles", wanted("organelles") ? await optional("organelles.ts", "runOrganelleBench") : undefined],
   ["Infrastructure", wanted("infra") ? await optional("infra.ts", "runInfraBench") : undefined],
+  ["Abuse (one cell, a polite client and a flood)", wanted("abuse") ? await optional("abuse.ts", "runAbuseBench") : undefined],
 ];
 
 // Everything the run writes (data dirs, the nats store, the packaged app) goes under one
