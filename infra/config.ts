@@ -64,6 +64,22 @@ const remoteDevice = z.strictObject({
   traefikMetricsPort: port.optional(),
 });
 
+const ipv4Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an IPv4 CIDR like 172.28.0.0/16");
+
+/** Pure: whether two IPv4 CIDRs share an address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const range = (cidr: string): [number, number] => {
+    const [ip, bits] = cidr.split("/");
+    const base = ip!.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const size = 2 ** (32 - Number(bits));
+    const start = base - (base % size);
+    return [start, start + size - 1];
+  };
+  const [a0, a1] = range(a);
+  const [b0, b1] = range(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
 /** Fields every device stack has. A stack kind with more settings (the VPS droplet) extends this. */
 export const deviceShape = {
   device: id,
@@ -91,12 +107,11 @@ export const deviceShape = {
     .default({ name: "aios-app" }),
   networks: z
     .strictObject({
-      meshSubnet: z
-        .string()
-        .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an IPv4 CIDR like 172.28.0.0/16")
-        .default("172.28.0.0/16"),
+      meshSubnet: ipv4Cidr.default("172.28.0.0/16"),
+      /** Traefik's network: the app trusts X-Forwarded-For from this range only (AIOS_TRUST_PROXY). */
+      ingressSubnet: ipv4Cidr.default("172.29.0.0/16"),
     })
-    .default({ meshSubnet: "172.28.0.0/16" }),
+    .default({ meshSubnet: "172.28.0.0/16", ingressSubnet: "172.29.0.0/16" }),
   cells: z.array(cell).default([]),
   discovery: z.strictObject({ port: port.default(8001), memoryMb: mb.optional() }).optional(),
   organelles: z.array(organelle).default([]),
@@ -190,6 +205,9 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
     seenRoles.add(o.role);
   });
   if (cfg.bus.mode === "leaf" && !cfg.bus.hub) issue(["bus", "hub"], "required when bus.mode is leaf (the hub's host)");
+  if (cidrsOverlap(cfg.networks.meshSubnet, cfg.networks.ingressSubnet)) {
+    issue(["networks", "ingressSubnet"], `overlaps networks.meshSubnet (${cfg.networks.meshSubnet})`);
+  }
   if (cfg.bus.mode === "hub" && cfg.bus.hub) issue(["bus", "hub"], "only a leaf has a hub; remove it or set bus.mode: leaf");
   if (cfg.bus.hub?.caCertificate && !cfg.bus.hub.tls) issue(["bus", "hub", "caCertificate"], "is used only over TLS: set bus.hub.tls: true");
   const o = cfg.observability;

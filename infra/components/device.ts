@@ -68,7 +68,7 @@ export class Device extends pulumi.ComponentResource {
       return s;
     };
 
-    const networks = new Networks("networks", { meshSubnet: cfg.networks.meshSubnet }, { parent: this, provider: args.provider });
+    const networks = new Networks("networks", cfg.networks, { parent: this, provider: args.provider });
     // Every container waits for the networks it joins.
     const o: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions = {
       parent: this,
@@ -117,7 +117,7 @@ export class Device extends pulumi.ComponentResource {
       const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
       const member = new Kind(
         m.name,
-        { spec: m, image: image.ref, device: cfg.device, publicUrl: publicUrl(m), natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, credentials },
+        { spec: m, image: image.ref, device: cfg.device, publicUrl: publicUrl(m), natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
         { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
       );
       this.containers[m.name] = member.container;

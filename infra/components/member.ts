@@ -24,6 +24,8 @@ export interface MemberArgs {
   /** The URL other members and devices use to reach this one (AIOS_PUBLIC_URL). */
   publicUrl: pulumi.Input<string>;
   natsUrl: string;
+  /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
+  trustProxy: string;
   credentials: MemberCredentials;
 }
 
@@ -69,6 +71,7 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     AIOS_DATA_DIR: spec.dataPath ?? "/data",
     AIOS_TOKEN_FILE: tokenFile,
     AIOS_NATS_TOKEN_FILE: busTokenFile,
+    AIOS_TRUST_PROXY: args.trustProxy,
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),
     ...spec.env,
   };

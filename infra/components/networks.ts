@@ -6,6 +6,7 @@ import { NETWORKS, type NetworkName } from "../plan.ts";
 
 export interface NetworksArgs {
   meshSubnet: string;
+  ingressSubnet: string;
 }
 
 export class Networks extends pulumi.ComponentResource {
@@ -15,7 +16,7 @@ export class Networks extends pulumi.ComponentResource {
     super("aios:infra:Networks", name, {}, opts);
     const o = { parent: this };
     this.networks = {
-      ingress: new docker.Network("ingress", { name: NETWORKS.ingress }, o),
+      ingress: new docker.Network("ingress", { name: NETWORKS.ingress, ipamConfigs: [{ subnet: args.ingressSubnet }] }, o),
       mesh: new docker.Network("mesh", { name: NETWORKS.mesh, ipamConfigs: [{ subnet: args.meshSubnet }] }, o),
       observability: new docker.Network("observability", { name: NETWORKS.observability, internal: false }, o),
     };

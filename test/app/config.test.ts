@@ -23,6 +23,15 @@ describe("service configuration (environment only)", () => {
     expect(disc).toMatchObject({ port: 8001, cellId: "discovery-laptop" });
   });
 
+  it("has abuse and overload limits by default, and trusts no proxy", () => {
+    const c = loadConfig(base);
+    expect(c.limits).toMatchObject({ rateMax: 1200, rateWindowMs: 60_000, authFailMax: 10, maxEventLoopDelayMs: 1000, retryAfterS: 5 });
+    expect(c.limits.maxHeapUsedBytes).toBeGreaterThan(0);
+    expect(c.limits.drainLimitBytes).toBe(16 * 1024 * 1024);
+    expect(c.trustProxy).toEqual([]);
+    expect(loadConfig({ ...base, AIOS_TRUST_PROXY: "172.29.0.0/16, 127.0.0.1" }).trustProxy).toEqual(["172.29.0.0/16", "127.0.0.1"]);
+  });
+
   it("keeps the bus URLs in the configured order", () => {
     const c = loadConfig({ ...base, AIOS_NATS_URLS: "nats://192.0.2.1:4222, tls://hub.example.org:7422" });
     expect(c.natsUrls).toEqual(["nats://192.0.2.1:4222", "tls://hub.example.org:7422"]);
@@ -51,6 +60,14 @@ describe("service configuration (environment only)", () => {
     [{ AIOS_HEARTBEAT_MS: "5000", AIOS_DOWN_AFTER_MS: "3000" }, "AIOS_DOWN_AFTER_MS", /longer than/],
     [{ AIOS_PUBLIC_URL: "ftp://x" }, "AIOS_PUBLIC_URL", /http/],
     [{ AIOS_INBOX_KEEP: "10" }, "AIOS_INBOX_KEEP", /integer from 1000 to 1000000/],
+    [{ AIOS_RATE_LIMIT: "0" }, "AIOS_RATE_LIMIT", /integer from 1/],
+    [{ AIOS_RATE_WINDOW_S: "1m" }, "AIOS_RATE_WINDOW_S", /got "1m"/],
+    [{ AIOS_AUTH_FAIL_LIMIT: "-1" }, "AIOS_AUTH_FAIL_LIMIT", /integer from 1/],
+    [{ AIOS_MAX_EVENT_LOOP_DELAY_MS: "fast" }, "AIOS_MAX_EVENT_LOOP_DELAY_MS", /integer from 0/],
+    [{ AIOS_MAX_HEAP_MB: "1.5" }, "AIOS_MAX_HEAP_MB", /integer/],
+    [{ AIOS_RETRY_AFTER_S: "0" }, "AIOS_RETRY_AFTER_S", /integer from 1 to 3600/],
+    [{ AIOS_BODY_DRAIN_LIMIT: "2048" }, "AIOS_BODY_DRAIN_LIMIT", /at least AIOS_BODY_LIMIT \(1048576\)/],
+    [{ AIOS_TRUST_PROXY: "traefik" }, "AIOS_TRUST_PROXY", /addresses or CIDRs/],
   ])("rejects %j naming %s", (override, variable, reason) => {
     const err = errorOf({ ...base, ...override } as Record<string, string>);
     expect(err).toBeInstanceOf(ConfigError);

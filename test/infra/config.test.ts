@@ -34,6 +34,7 @@ describe("stack config", () => {
     expect(d.device).toBe("desktop");
     expect(d.domain).toBe("aios.lan");
     expect(d.networks.meshSubnet).toBe("172.28.0.0/16");
+    expect(d.networks.ingressSubnet).toBe("172.29.0.0/16");
     expect(d.cells.map((c) => c.id)).toEqual(["father", "nous"]);
     expect(d.bus).toMatchObject({ mode: "hub", clientPort: 4222, leafPort: 7422 });
     const l = parseConfig(laptop);
@@ -66,6 +67,7 @@ describe("stack config", () => {
     ["bad docker host", with_(laptop, { "aios:docker": { host: "laptop:22" } }), "aios:docker.host"],
     ["bad domain", with_(desktop, { "aios:domain": "AIOS LAN" }), "aios:domain"],
     ["bad subnet", with_(desktop, { "aios:networks": { meshSubnet: "172.28.0.0" } }), "aios:networks.meshSubnet"],
+    ["overlapping subnets", with_(desktop, { "aios:networks": { meshSubnet: "172.28.0.0/16", ingressSubnet: "172.28.5.0/24" } }), "aios:networks.ingressSubnet"],
     ["over the memory budget", with_(laptop, { "aios:memoryBudgetMb": 256 }), "aios:memoryBudgetMb"],
     ["remote device named like this one", with_(laptop, { "aios:remoteDevices": [{ name: "laptop", address: "10.0.0.2" }] }), "aios:remoteDevices[0].name"],
     ["remote address with a scheme", with_(laptop, { "aios:remoteDevices": [{ name: "desktop", address: "http://x" }] }), "aios:remoteDevices[0].address"],

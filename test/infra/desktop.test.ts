@@ -61,6 +61,11 @@ describe("desktop stack under mocks", () => {
     expect(nets("nats-exporter")).toEqual(["aios-observability"]);
     expect(nets("vault")).toEqual(["aios-dendritic-mesh", "aios-ingress"]);
     expect(nets("grafana")).toEqual(["aios-ingress", "aios-observability"]);
+    // the app trusts X-Forwarded-For from Traefik's network only, so clients behind it are told apart
+    const ingress = resources.find((r) => r.type === "docker:index/network:Network" && r.name === "ingress")!;
+    expect(unwrap(ingress.inputs.ipamConfigs)).toEqual([{ subnet: "172.29.0.0/16" }]);
+    const father = unwrap(containers(resources).find((c) => c.name === "father")!.inputs) as { envs: string[] };
+    expect(father.envs).toContain("AIOS_TRUST_PROXY=172.29.0.0/16");
   });
 
   it("keeps data on named volumes: cells, discovery, NATS, Vault, Prometheus, Alertmanager, Grafana", () => {
