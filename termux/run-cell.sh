@@ -43,6 +43,10 @@ mkdir -p "$cell_dir/data"
 export AIOS_ROLE=cell AIOS_CELL_ID=$name AIOS_PORT=$port AIOS_DATA_DIR="$cell_dir/data"
 export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_HOST
 [ -z "${AIOS_PUBLIC_URL:-}" ] || export AIOS_PUBLIC_URL
+# Load shedding samples the event loop every 10 ms (@fastify/under-pressure's fixed resolution):
+# about 90 more wake-ups a second, which keep a phone from sleeping deeply. Off on the phone
+# unless aios.env sets these (rate limits stay on).
+export AIOS_MAX_EVENT_LOOP_DELAY_MS="${AIOS_MAX_EVENT_LOOP_DELAY_MS:-0}" AIOS_MAX_HEAP_MB="${AIOS_MAX_HEAP_MB:-0}"
 cd "$AIOS_HOME/app"
 # The packaged app (dist/, made by the bootstrap) with lean V8 settings: about 35 MB less
 # resident memory than running src/ directly. The Docker image's flags, less its heap cap, which
