@@ -14,6 +14,10 @@ export const NETWORKS: Record<NetworkName, string> = {
 export interface PortMap {
   internal: number;
   external: number;
+  /** Default tcp. */
+  protocol?: "tcp" | "udp";
+  /** Host address to publish on; default every address. */
+  ip?: string;
 }
 
 export interface ServiceSpec {
@@ -158,6 +162,8 @@ function infra(
 
 export const TRAEFIK_PORTS = { web: 80, websecure: 443, api: 8080, metrics: 8082 } as const;
 export const NATS_CLIENT_PORT = 4222;
+/** The fleet map's host name: the discovery service's page at `/`. */
+export const FLEET_HOST = "fleet";
 export const NATS_LEAF_PORT = 7422;
 export const NATS_MONITOR_PORT = 8222;
 export const NATS_EXPORTER_PORT = 7777;
@@ -176,6 +182,8 @@ export function serviceUrl(cfg: DeviceConfigBase, host: string): string {
 export function endpoints(cfg: DeviceConfigBase): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of planServices(cfg)) if (s.routed) out[s.name] = serviceUrl(cfg, s.name);
+  // the fleet map: the discovery service's page, routed by Traefik as fleet.<domain>
+  if (cfg.discovery) out[FLEET_HOST] = serviceUrl(cfg, FLEET_HOST);
   if (cfg.cells.length || cfg.remoteDevices.some((d) => d.cells.length)) out.cells = serviceUrl(cfg, "cells");
   return out;
 }

@@ -13,7 +13,7 @@ export const ORGANELLE_PORTS: Record<OrganelleRole, number> = {
 export const INFRA_SERVICES = ["traefik", "nats", "nats-exporter", "vault", "prometheus", "alertmanager", "grafana"] as const;
 export type InfraService = (typeof INFRA_SERVICES)[number];
 
-export type ServiceKind = "cell" | "discovery" | "organelle" | InfraService;
+export type ServiceKind = "cell" | "discovery" | "organelle" | InfraService | "dns";
 
 /**
  * Memory limits (MB) unless the config overrides them. An organelle under sustained load (25

@@ -34,6 +34,8 @@ declare -A wanted=(
   [ip]=iproute2
   [unshare]=util-linux
   [wrk]=wrk
+  [dnsmasq]=dnsmasq-base
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!wanted[@]}"; do

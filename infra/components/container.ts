@@ -38,7 +38,7 @@ export function serviceContainer(args: ContainerArgs, opts: pulumi.CustomResourc
       memory: spec.memoryMb,
       healthcheck: { tests: ["CMD", ...args.healthTest], interval: HEALTH_INTERVAL, timeout: "5s", retries: 3, startPeriod: "20s" },
       networksAdvanced: spec.networks.map((n) => ({ name: NETWORKS[n], aliases: [spec.name] })),
-      ports: spec.publish.map((p) => ({ internal: p.internal, external: p.external })),
+      ports: spec.publish.map((p) => ({ internal: p.internal, external: p.external, ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.ip ? { ip: p.ip } : {}) })),
       volumes: args.volume && spec.dataPath ? [{ volumeName: args.volume.name, containerPath: spec.dataPath }] : [],
       envs: args.envs ?? [],
       ...(args.command ? { command: args.command } : {}),

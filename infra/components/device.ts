@@ -3,12 +3,14 @@
 // place to run the same composition (its stack passes the droplet's provider).
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeviceConfigBase } from "../config.ts";
+import type { DeviceConfigBase, LanDnsConfig } from "../config.ts";
+import { lanNames, renderHostsEntries } from "../lan-names.ts";
 import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
+import { LanDns, lanDnsSpec } from "./lan-dns.ts";
 import { Cell, Discovery, Organelle, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
 import { Observability } from "./observability.ts";
@@ -35,6 +37,18 @@ export interface DeviceArgs {
   publicUrls?: "ports" | "routes";
   /** Default: plain NATS on publicHost's client port. */
   clientBus?: ClientBus;
+  /**
+   * A device on a LAN (the desktop and laptop stacks): its names go out as `hostsEntries`, and
+   * with `dns` it runs the LAN's DNS server. Unset on the VPS, whose names are public DNS records.
+   */
+  lan?: { dns?: LanDnsConfig | undefined };
+}
+
+/** A host port the device publishes: what a firewall must let in. */
+export interface PublishedPort {
+  service: string;
+  port: number;
+  protocol: "tcp" | "udp";
 }
 
 export interface DeviceOutputs {
@@ -47,6 +61,9 @@ export interface DeviceOutputs {
   vaultRootToken?: pulumi.Output<string>;
   dashboardPassword: pulumi.Output<string>;
   grafanaAdminPassword?: pulumi.Output<string>;
+  /** LAN devices: `<address> <name>` lines for machines that cannot use the LAN DNS server. */
+  hostsEntries?: string[];
+  publishedPorts: PublishedPort[];
 }
 
 export class Device extends pulumi.ComponentResource {
@@ -146,8 +163,21 @@ export class Device extends pulumi.ComponentResource {
       grafanaAdminPassword = obs.grafanaAdminPassword;
     }
 
+    const lan = args.lan;
+    const names = lan ? lanNames(cfg, lan.dns?.hosts ?? []) : [];
+    let dnsSpec: ServiceSpec | undefined;
+    if (lan?.dns) {
+      const dnsArgs = { dns: lan.dns, domain: cfg.domain, lanAddress: cfg.lanAddress, names };
+      dnsSpec = lanDnsSpec(dnsArgs);
+      this.containers.dns = new LanDns("dns", dnsArgs, o).container;
+    }
+
     this.outputs = {
       endpoints: endpoints(cfg),
+      ...(lan ? { hostsEntries: renderHostsEntries(names) } : {}),
+      publishedPorts: [...services, ...(dnsSpec ? [dnsSpec] : [])].flatMap((s) =>
+        s.publish.map((p) => ({ service: s.name, port: p.external, protocol: p.protocol ?? "tcp" })),
+      ),
       caCertificate: ca.caCertPem,
       busUrl: pulumi.output(clientBus.url),
       ...(spec("grafana") ? { grafanaUrl: serviceUrl(cfg, "grafana") } : {}),
@@ -158,7 +188,7 @@ export class Device extends pulumi.ComponentResource {
       dashboardPassword: ingress.dashboardPassword,
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
-    this.registerOutputs({ endpoints: this.outputs.endpoints });
+    this.registerOutputs({ endpoints: this.outputs.endpoints, publishedPorts: this.outputs.publishedPorts });
   }
 }
 

@@ -72,12 +72,28 @@ describe("stack config", () => {
     ["remote device named like this one", with_(laptop, { "aios:remoteDevices": [{ name: "laptop", address: "10.0.0.2" }] }), "aios:remoteDevices[0].name"],
     ["remote address with a scheme", with_(laptop, { "aios:remoteDevices": [{ name: "desktop", address: "http://x" }] }), "aios:remoteDevices[0].address"],
     ["phone without app source", with_(laptop, { "aios:phone": { bootstrapUrl: "https://x.org/b.sh" } }), "aios:phone.appSource"],
+    ["DNS: a remote device outside the LAN", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "10.0.0.20", cells: [{ id: "alpha", port: 8000 }] }] }), "aios:remoteDevices[0].address"],
+    ["DNS: an extra host outside the LAN", with_(desktop, { "aios:dns": { lan: "192.168.1.0/24", hosts: [{ name: "printer", address: "192.168.2.9" }] } }), "aios:dns.hosts[0].address"],
+    ["DNS: a remote device by host name", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "laptop.home", cells: [{ id: "alpha", port: 8000 }] }] }), "aios:remoteDevices[0].address"],
+    ["DNS: a name given twice (remote cell named like a local one)", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "192.168.1.20", cells: [{ id: "father", port: 8000 }] }] }), "aios:remoteDevices[0].cells[0].id"],
+    ["DNS: an extra host named like a service", with_(desktop, { "aios:dns": { hosts: [{ name: "grafana", address: "192.168.1.30" }] } }), "aios:dns.hosts[0].name"],
+    ["DNS: its port taken by a cell", with_(desktop, { "aios:dns": { port: 8000 } }), "aios:dns.port"],
+    ["DNS: a bad upstream", with_(desktop, { "aios:dns": { upstreams: ["dns.google"] } }), "aios:dns.upstreams[0]"],
+    ["DNS: a bad LAN", with_(desktop, { "aios:dns": { lan: "192.168.1.0" } }), "aios:dns.lan"],
     ["bad webhook", with_(desktop, { "aios:observability": { prometheus: true, alertmanager: true, alertWebhook: "ftp://x" } }), "aios:observability.alertWebhook"],
   ];
   it.each(cases)("%s fails naming the key", (_name, raw, key) => {
     const e = errorOf(raw);
     expect(e.keys).toContain(key);
     expect(e.message).toContain(`${key}: `);
+  });
+
+  it("aios:dns: the LAN defaults to the /24 of lanAddress, upstreams to public resolvers; a wider LAN admits more addresses", () => {
+    const d = parseConfig(with_(desktop, { "aios:dns": {} }));
+    expect(d.dns).toEqual({ port: 53, upstreams: ["1.1.1.1", "9.9.9.9"], hosts: [] });
+    const far = { "aios:remoteDevices": [{ name: "laptop", address: "192.168.7.20", cells: [{ id: "alpha", port: 8000 }] }] };
+    expect(errorOf(with_(desktop, { ...far, "aios:dns": {} })).message).toContain("aios:remoteDevices[0].address: 192.168.7.20 is outside the LAN 192.168.1.0/24");
+    expect(() => parseConfig(with_(desktop, { ...far, "aios:dns": { lan: "192.168.0.0/16" } }))).not.toThrow();
   });
 
   it("keys of other namespaces are left to their providers", () => {

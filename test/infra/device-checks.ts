@@ -78,6 +78,13 @@ export function hostPorts(resources: Registered[]): number[] {
   return containers(resources).flatMap((c) => ((unwrap(c.inputs.ports) as { external: number }[]) ?? []).map((p) => p.external));
 }
 
+/** Every published host port as `<port>/<protocol>` (53/udp and 53/tcp are two ports). */
+export function hostPortKeys(resources: Registered[]): string[] {
+  return containers(resources).flatMap((c) =>
+    ((unwrap(c.inputs.ports) as { external: number; protocol?: string }[]) ?? []).map((p) => `${p.external}/${p.protocol ?? "tcp"}`),
+  );
+}
+
 /** Every Traefik backend is a deployed container on its port, or a cell of a configured remote device. */
 export function checkTraefik(resources: Registered[], cfg: DeviceConfig): void {
   const d = checkTraefikDynamic(uploadText(resources, "traefik", TRAEFIK_FILES.dynamic));

@@ -108,4 +108,11 @@ describe("laptop stack under mocks", () => {
     const cmd = await resolve(device.outputs.termuxBootstrap!);
     expect(cmd.indexOf("@192.168.1.20:4222")).toBeLessThan(cmd.indexOf("@192.168.1.10:4222"));
   });
+
+  it("runs no DNS server without aios:dns, but still outputs its hosts lines: its own names and the desktop's", () => {
+    expect(containers(resources).map((c) => c.name)).not.toContain("dns");
+    expect(device.outputs.hostsEntries).toContain("192.168.1.20 alpha.aios.lan");
+    expect(device.outputs.hostsEntries).toContain("192.168.1.10 father.aios.lan");
+    expect(device.outputs.hostsEntries).toContain("192.168.1.10 fleet.aios.lan");
+  });
 });
