@@ -10,6 +10,14 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
     },
   },
+  // the fleet map's page script, run by the browser as it is
+  {
+    files: ["app/public/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { window: "readonly", document: "readonly", fetch: "readonly", EventSource: "readonly", setTimeout: "readonly", setInterval: "readonly" },
+    },
+  },
   // plain-JavaScript bench programs run by node as they are
   { files: ["**/*.mjs", "**/*.cjs"], languageOptions: { globals: { process: "readonly" } } },
   { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly" } }, rules: { "@typescript-eslint/no-require-imports": "off" } },
