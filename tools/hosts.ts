@@ -47,7 +47,7 @@ function apply(file: string, lines: string[]): number {
   try {
     accessSync(file, constants.W_OK);
   } catch {
-    console.error(`cannot write ${file} as this user: run it as root (sudo ./aios hosts --apply), or print the lines and add them by hand; nothing changed`);
+    console.error(`cannot write ${file} as this user: run it as root with your environment (sudo -E ./aios hosts --apply keeps your Pulumi login), or print the lines and add them by hand; nothing changed`);
     return EXIT_ERROR;
   }
   // written in place: /etc/hosts is often a bind mount (containers, WSL) that a rename would break

@@ -133,7 +133,7 @@ describe("npm run hosts --apply without write rights", () => {
       const via = asNobody ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
       const r = await runTool("hosts", ["desktop", "--apply"], { cwd: dir, env, via });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`cannot write ${hostsFile} as this user: run it as root (sudo ./aios hosts --apply)`);
+      expect(r.stderr).toContain(`cannot write ${hostsFile} as this user: run it as root with your environment (sudo -E ./aios hosts --apply keeps your Pulumi login)`);
       expect(r.stderr).toContain("nothing changed");
       expect(readFileSync(hostsFile, "utf8")).toBe(ORIGINAL);
     } finally {
