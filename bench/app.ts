@@ -14,6 +14,7 @@ import { BENCH_TOKEN, deployedMain, rssMb, startCell, startFlags, type BenchCell
 import { median, percentile, type Figure } from "./lib/stats.ts";
 import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
+import { watchFleetEvents } from "./lib/fleet-events.ts";
 import { httpClient } from "./lib/http-client.ts";
 import { cpuMicros, stealMeter, wakeups } from "./lib/cpu.ts";
 
@@ -233,25 +234,36 @@ async function presence(nats: NatsHandle, watchers: BenchCell[]): Promise<Figure
   const seen: number[] = [];
   const fromSpawn: number[] = [];
   const down: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const name = `bench-new-${i}`;
-    const port = await freePort();
-    const t0 = performance.now();
-    // spawned at once; its /health and the watchers' views are polled from the same moment
-    const started = startCell({ name, natsUrl: nats.url, port });
-    const [cell, tHealth, tSeen] = await Promise.all([
-      started,
-      when(`${name} /health`, () => healthy(`http://127.0.0.1:${port}`)),
-      when(`${name} seen up`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "up")),
-    ]);
-    seen.push(tSeen - tHealth);
-    fromSpawn.push(tSeen - t0);
-    await sleep(1500); // a few heartbeats in, as a cell that has been running
-    const tKill = performance.now();
-    cell.child.proc.kill("SIGKILL");
-    const tDown = await when(`${name} marked down`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "down"));
-    down.push(tDown - tKill);
-    await cell.stop();
+  const mapDown: number[] = [];
+  // the fleet map's live stream, from a discovery service on the same bus
+  const discovery = await startCell({ name: "bench-discovery", natsUrl: nats.url, port: await freePort(), env: { AIOS_ROLE: "discovery", AIOS_CELL_ID: "" } });
+  const events = await watchFleetEvents(discovery.url);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const name = `bench-new-${i}`;
+      const port = await freePort();
+      const t0 = performance.now();
+      // spawned at once; its /health and the watchers' views are polled from the same moment
+      const started = startCell({ name, natsUrl: nats.url, port });
+      const [cell, tHealth, tSeen] = await Promise.all([
+        started,
+        when(`${name} /health`, () => healthy(`http://127.0.0.1:${port}`)),
+        when(`${name} seen up`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "up")),
+      ]);
+      seen.push(tSeen - tHealth);
+      fromSpawn.push(tSeen - t0);
+      await sleep(1500); // a few heartbeats in, as a cell that has been running
+      const tKill = performance.now();
+      cell.child.proc.kill("SIGKILL");
+      const tDown = await when(`${name} marked down`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "down"));
+      down.push(tDown - tKill);
+      const tMap = await when(`${name} down on the fleet map`, async () => events.downAt(name, tKill) !== undefined);
+      mapDown.push((events.downAt(name, tKill) ?? tMap) - tKill);
+      await cell.stop();
+    }
+  } finally {
+    events.close();
+    await discovery.stop();
   }
   return [
     {
@@ -265,6 +277,12 @@ async function presence(nats: NatsHandle, watchers: BenchCell[]): Promise<Figure
       value: ms(Math.max(...down)),
       target: "< 5 s",
       note: `worst of ${down.length} (${list(down)} ms), default heartbeat 1 s, down after 3 s`,
+    },
+    {
+      figure: "fleet map (discovery's /fleet/events) shows a SIGKILLed cell down",
+      value: ms(Math.max(...mapDown)),
+      target: "< 4 s (down after + 1 s)",
+      note: `worst of ${mapDown.length} (${list(mapDown)} ms), the same kills; frames are sent within 500 ms of a change`,
     },
   ];
 }
