@@ -1,6 +1,7 @@
 // Reads the discovery service's fleet map stream (GET /fleet/events, server-sent events) and
 // records, per member, the performance.now() of the first frame that showed it down.
 import { performance } from "node:perf_hooks";
+import { sseFrames } from "../../test/helpers/sse.ts";
 
 interface Frame {
   devices: { members: { cell_id: string; status: string }[] }[];
@@ -18,20 +19,10 @@ export async function watchFleetEvents(discoveryUrl: string): Promise<FleetEvent
   if (!res.ok || !res.body) throw new Error(`GET ${discoveryUrl}/fleet/events: HTTP ${res.status}`);
   const seenDown: { cellId: string; at: number }[] = [];
   void (async () => {
-    let buf = "";
     try {
-      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf("\n\n")) >= 0) {
-          const event = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = event.split("\n").find((l) => l.startsWith("data: "));
-          if (!data) continue;
-          const at = performance.now();
-          const frame = JSON.parse(data.slice(6)) as Frame;
-          for (const d of frame.devices) for (const m of d.members) if (m.status === "down") seenDown.push({ cellId: m.cell_id, at });
-        }
+      for await (const frame of sseFrames<Frame>(res.body!)) {
+        const at = performance.now();
+        for (const d of frame.devices) for (const m of d.members) if (m.status === "down") seenDown.push({ cellId: m.cell_id, at });
       }
     } catch {
       // aborted by close()
