@@ -13,6 +13,17 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+/**
+ * Puts `nodes` in `parent` in this order, moving only what is out of place and removing what is
+ * gone: a node that stays is never detached, so keyboard focus on it survives every update.
+ */
+function place(parent, nodes) {
+  nodes.forEach((node, i) => {
+    if (parent.children[i] !== node) parent.insertBefore(node, parent.children[i] || null);
+  });
+  while (parent.children.length > nodes.length) parent.lastElementChild.remove();
+}
+
 function ago(iso) {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   if (s < 60) return `${s}s ago`;
@@ -56,6 +67,14 @@ function deviceSection(d) {
   return section;
 }
 
+function deviceLink(d) {
+  const id = `link-${d.device}`;
+  const item = $(id) || el("li", { id }, el("a", { href: `#device-${d.device}` }));
+  const up = d.members.filter((m) => m.status === "up").length;
+  item.firstChild.textContent = `${d.device} (${up}/${d.members.length} up)`;
+  return item;
+}
+
 function announce(view) {
   const changes = [];
   const seen = new Set();
@@ -76,15 +95,9 @@ function render(view) {
   $("mean-level").textContent = String(view.mean_level);
   $("coherence").textContent = String(view.coherence);
   $("cells-up").textContent = String(view.cells_up);
-  const main = $("devices");
   const sections = view.devices.map(deviceSection);
-  main.replaceChildren(...(sections.length ? sections : [el("p", {}, "No members have joined yet.")]));
-  $("device-links").replaceChildren(
-    ...view.devices.map((d) => {
-      const up = d.members.filter((m) => m.status === "up").length;
-      return el("li", {}, el("a", { href: `#device-${d.device}` }, `${d.device} (${up}/${d.members.length} up)`));
-    }),
-  );
+  place($("devices"), sections.length ? sections : [$("empty") || el("p", { id: "empty" }, "No members have joined yet.")]);
+  place($("device-links"), view.devices.map(deviceLink));
   announce(view);
   document.body.dataset.updated = view.at;
 }

@@ -101,15 +101,20 @@ describe.runIf(hasTool("chromium") && hasTool("nats-server"))("the fleet map in 
     await shot("joined");
   });
 
-  it("is usable from the keyboard: skip link, then a device link that moves focus to its group", async () => {
+  it("is usable from the keyboard: skip link, then a device link that moves focus to its group, and updates keep the focus", async () => {
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to the devices");
     await page.keyboard.press("Tab");
     const first = await page.evaluate(() => document.activeElement?.textContent ?? "");
     expect(first).toMatch(/^desktop \(\d+\/\d+ up\)$/);
     await page.keyboard.press("Tab");
+    // live updates (a frame every half second as heartbeats move) leave the focus where it is
+    await page.waitForTimeout(1500);
+    expect(await page.evaluate(() => document.activeElement?.textContent ?? "")).toMatch(/^laptop \(/);
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.activeElement?.id === "device-laptop");
+    await page.waitForTimeout(1500);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("device-laptop");
   });
 
   it("fits a phone screen and loads nothing but its own files", async () => {
