@@ -1,7 +1,7 @@
 // app/Dockerfile, built for real by Debian's dockerd from a locally made Node 24 base image and
 // run against a real nats-server on the host network: /health answers, the HEALTHCHECK turns
 // healthy, the service runs unprivileged under tini, and `docker stop` ends it cleanly.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasTool } from "../helpers/tools.ts";
@@ -87,6 +87,14 @@ describe.skipIf(!hasTool("dockerd") || !hasTool("nats-server"))("app/Dockerfile"
     const pkg = JSON.parse(readFileSync(`${APP_DIR}/package.json`, "utf8")) as { dependencies: Record<string, string> };
     for (const dep of Object.keys(pkg.dependencies)) expect(installed).toContain(dep.split("/")[0]);
     for (const devTool of ["typescript", "vitest", "eslint", "@types"]) expect(installed).not.toContain(devTool);
+  });
+
+  it("ships the fleet map's page next to dist/, as the discovery role reads it", () => {
+    const listing = engine.docker([
+      "run", "--rm", "--entrypoint", "node", IMAGE, "-e",
+      "console.log(require('fs').readdirSync('/app/public').sort().join(' '))",
+    ]);
+    expect(listing.trim().split(" ")).toEqual(readdirSync(`${APP_DIR}/public`).sort());
   });
 
   // The laptop's app services under the memory limits its stack gives them (docker --memory),
