@@ -58,7 +58,10 @@ fi
 # the e2e suite then skips, or fails under CI=true.
 code_server_version=4.139.1
 code_server_dir="$tools/code-server-$code_server_version"
-if [ ! -x "$code_server_dir/node_modules/.bin/code-server" ]; then
+code_server_failed="$code_server_dir.failed"
+if [ -f "$code_server_failed" ]; then
+  say "code-server: an earlier install failed ($code_server_failed has its log); remove that file to try again"
+elif [ ! -x "$code_server_dir/node_modules/.bin/code-server" ]; then
   build_deps=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config)
   missing_deps=()
   for pkg in "${build_deps[@]}"; do
@@ -75,11 +78,14 @@ if [ ! -x "$code_server_dir/node_modules/.bin/code-server" ]; then
   partial="$code_server_dir.partial.$$"
   rm -rf "$partial" && mkdir -p "$partial"
   if env "${build_env[@]}" npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$partial" \
-       "code-server@$code_server_version" >&2; then
+       "code-server@$code_server_version" >"$partial.log" 2>&1; then
     rm -rf "$code_server_dir" && mv "$partial" "$code_server_dir"
+    rm -f "$partial.log"
   else
     rm -rf "$partial"
-    say "code-server install failed: the VS Code end-to-end test will skip (or fail under CI=true)"
+    mv "$partial.log" "$code_server_failed"
+    tail -n 20 "$code_server_failed" >&2
+    say "code-server install failed (log: $code_server_failed): the VS Code end-to-end test will skip, or fail under CI=true"
   fi
 fi
 # the tests run .tools/code-server/, whichever version setup installed

@@ -151,6 +151,9 @@ describe("the extension's client on bad endpoints", () => {
   it("a server that never answers fails with a timeout, not a hang", async () => {
     const err = await failure(client(`http://127.0.0.1:${port}`, undefined, { timeoutMs: 300 }).health());
     expect(err.message).toBe(`http://127.0.0.1:${port}/health: no answer within 0.3 s`);
+    const silentBridge = client("http://127.0.0.1:1", `http://127.0.0.1:${port}`, { bridgeTimeoutMs: 400 });
+    const slow = await failure(silentBridge.bridge({ action: "code_analysis", context: { code: "x" } }));
+    expect(slow.message).toBe(`http://127.0.0.1:${port}/vscode/request: no answer within 0.4 s`);
   });
 
   it("a bad endpoint setting names itself", async () => {

@@ -14,6 +14,8 @@ export interface ClientOptions {
   /** PEM text of the stack's local CA (its `caCertificate` output), trusted besides the system's. */
   ca?: string | undefined;
   timeoutMs?: number;
+  /** For the bridge's calls, which run a task on a cell (the bridge itself gives up after 30 s). */
+  bridgeTimeoutMs?: number;
 }
 
 /** A failed call, worded for a person: which URL, and why. */
@@ -117,9 +119,11 @@ function bodyReason(status: number, text: string): string {
 export class AiosClient {
   private readonly opts: ClientOptions;
   private readonly timeoutMs: number;
+  private readonly bridgeTimeoutMs: number;
   constructor(opts: ClientOptions) {
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.bridgeTimeoutMs = opts.bridgeTimeoutMs ?? 35_000;
   }
 
   health(): Promise<Health> {
@@ -135,10 +139,10 @@ export class AiosClient {
   }
 
   bridge(req: BridgeRequest): Promise<BridgeResult> {
-    return this.call<BridgeResult>("POST", this.opts.bridgeEndpoint, "/vscode/request", req, true);
+    return this.call<BridgeResult>("POST", this.opts.bridgeEndpoint, "/vscode/request", req, true, this.bridgeTimeoutMs);
   }
 
-  private call<T>(method: string, base: string, path: string, body?: unknown, needsToken = false): Promise<T> {
+  private call<T>(method: string, base: string, path: string, body?: unknown, needsToken = false, timeoutMs = this.timeoutMs): Promise<T> {
     let url: URL;
     try {
       // a base may carry a path prefix (https://<host>/cells/<cell>): keep it
@@ -177,17 +181,17 @@ export class AiosClient {
           }
         });
       };
-      const options = { method, headers, timeout: this.timeoutMs };
+      const options = { method, headers, timeout: timeoutMs };
       // `ca` replaces node's trust store, so the system's roots go along with the stack's CA
       const req =
         url.protocol === "https:"
           ? httpsRequest(url, this.opts.ca ? { ...options, ca: [...rootCertificates, this.opts.ca] } : options, onResponse)
           : httpRequest(url, options, onResponse);
       // `timeout` fires on an idle socket; the deadline also bounds a server that trickles.
-      const deadline = setTimeout(() => req.destroy(Object.assign(new Error("timeout"), { code: "AIOS_TIMEOUT" })), this.timeoutMs);
+      const deadline = setTimeout(() => req.destroy(Object.assign(new Error("timeout"), { code: "AIOS_TIMEOUT" })), timeoutMs);
       req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "AIOS_TIMEOUT" })));
       req.on("error", (err: Error & { code?: string }) =>
-        err.code === "AIOS_TIMEOUT" ? fail(`no answer within ${this.timeoutMs / 1000} s`) : fail(reasonOf(err)),
+        err.code === "AIOS_TIMEOUT" ? fail(`no answer within ${timeoutMs / 1000} s`) : fail(reasonOf(err)),
       );
       req.on("close", () => clearTimeout(deadline));
       req.end(payload);

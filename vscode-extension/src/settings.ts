@@ -12,6 +12,7 @@ export interface Settings {
   caCertificate: string;
   refreshSeconds: number;
   timeoutSeconds: number;
+  bridgeTimeoutSeconds: number;
 }
 
 export function readSettings(): Settings {
@@ -22,6 +23,7 @@ export function readSettings(): Settings {
     caCertificate: c.get<string>("caCertificate", ""),
     refreshSeconds: c.get<number>("refreshIntervalSeconds", 15),
     timeoutSeconds: c.get<number>("requestTimeoutSeconds", 10),
+    bridgeTimeoutSeconds: c.get<number>("bridgeTimeoutSeconds", 35),
   };
 }
 
@@ -43,6 +45,7 @@ export async function makeClient(secrets: vscode.SecretStorage): Promise<{ clien
     token,
     ca,
     timeoutMs: settings.timeoutSeconds * 1000,
+    bridgeTimeoutMs: settings.bridgeTimeoutSeconds * 1000,
   });
   return { client, settings };
 }
