@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { TEST_TOKEN, type ServiceHandle } from "../helpers/service.ts";
 import { hasExecutable, hasTool } from "../helpers/tools.ts";
-import { startCell, stopAll } from "../organelles/helpers.ts";
+import { startCell, startRole, stopAll } from "../organelles/helpers.ts";
 import { CODE_SERVER, launchChromium, notification, packageExtension, runCommand, startCodeServer, VSIX, type CodeServer } from "./code-server.ts";
 
 const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts");
@@ -22,6 +22,7 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
   let nats: NatsHandle;
   let cell: ServiceHandle;
   let peer: ServiceHandle;
+  let bridge: ServiceHandle;
   let vscode: CodeServer;
   let browser: Browser;
   let page: Page;
@@ -32,12 +33,14 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
     nats = await startNats();
     cell = await startCell(nats.url, "e2e-cell", { AIOS_LEVEL: "3" });
     peer = await startCell(nats.url, "e2e-peer", { AIOS_LEVEL: "7" });
+    bridge = await startRole(nats.url, "vscode-bridge");
     const dir = mkdtempSync(join(tmpdir(), "aios-vscode-"));
     const workspace = join(dir, "workspace");
     mkdirSync(workspace);
     writeFileSync(join(workspace, "app.py"), "def main():\n    return 1\n");
     vscode = await startCodeServer(dir, workspace, {
       "aios.cellEndpoint": cell.url,
+      "aios.bridgeEndpoint": bridge.url,
       "aios.refreshIntervalSeconds": 1,
       "aios.requestTimeoutSeconds": 3,
       "workbench.startupEditor": "none",
@@ -58,24 +61,25 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
     }
     await browser?.close();
     await vscode?.stop();
-    await stopAll([cell, peer]);
+    await stopAll([cell, peer, bridge]);
     await nats?.dispose();
   });
 
   it("Connect to Cell, from the command palette, names the cell, its level and status", async () => {
     await runCommand(page, "AIOS: Connect to Cell");
     const text = await notification(page, /Connected to cell e2e-cell/, 60_000);
-    expect(text).toContain(`Connected to cell e2e-cell on desktop at ${cell.url}: level 3, status ok, 1 peer up`);
+    expect(text).toContain(`Connected to cell e2e-cell on desktop at ${cell.url}: level 3, status ok, 2 peers up`);
   }, 120_000);
 
   it("the status bar shows the cell and its level; the AIOS Network view lists the members", async () => {
-    await expect.poll(async () => statusItem().innerText(), { timeout: 30_000 }).toMatch(/e2e-cell · 3 · 1 peer/);
+    await expect.poll(async () => statusItem().innerText(), { timeout: 30_000 }).toMatch(/e2e-cell · 3 · 2 peers/);
     await page.locator(".pane-header", { hasText: "AIOS Network" }).click();
     const rows = page.locator(".pane", { hasText: "AIOS Network" }).locator(".monaco-list-row");
     const shown = () => rows.evaluateAll((els) => els.map((e) => [".label-name", ".label-description"].map((c) => e.querySelector(c)?.textContent)));
     await expect.poll(shown, { timeout: 30_000 }).toEqual([
       ["e2e-cell", "desktop · cell · level 3 · up"],
       ["e2e-peer", "desktop · cell · level 7 · up"],
+      ["vscode-bridge-desktop", expect.stringMatching(/^desktop · vscode-bridge · level [\d.]+ · up$/)],
     ]);
   }, 60_000);
 
@@ -91,13 +95,27 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
     await runCommand(page, "AIOS: Sync Consciousness");
     // 3 with a peer at 7: mean 5 -> 3.5; the new view (3.5, 7) has mean 5.25, coherence 0.65
     expect(await notification(page, /synced/)).toContain("Cell e2e-cell synced: level 3 → 3.5; network coherence 0.65 over 2 cells (mean level 5.25)");
-    await expect.poll(async () => statusItem().innerText(), { timeout: 30_000 }).toMatch(/e2e-cell · 3\.5 · 1 peer/);
+    await expect.poll(async () => statusItem().innerText(), { timeout: 30_000 }).toMatch(/e2e-cell · 3\.5 · 2 peers/);
   }, 120_000);
+
+  it("Analyze This File sends the open file through the bridge and reports in the AIOS output channel", async () => {
+    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: "app.py" }).click();
+    await page.locator(".editor-instance .view-lines", { hasText: "def main" }).waitFor();
+    await runCommand(page, "AIOS: Analyze This File");
+    const output = page.locator(".panel .view-lines", { hasText: "AIOS analysis of app.py" });
+    await output.waitFor({ timeout: 30_000 });
+    expect((await output.innerText()).replace(/\s+/g, " ")).toMatch(
+      /AIOS analysis of app\.py \(cell e2e-(cell|peer), \d+ ms\) 2 lines of python .*1 function: main functions: main/,
+    );
+  }, 60_000);
 
   it("a stopped cell turns the status bar to the warning", async () => {
     await cell.kill("SIGTERM");
     await expect.poll(async () => statusItem().innerText(), { timeout: 30_000 }).toMatch(/AIOS: unreachable/);
     expect(await statusItem().getAttribute("class")).toMatch(/warning-kind/);
+    // the open network view follows on the same interval
+    const rows = page.locator(".pane", { hasText: "AIOS Network" }).locator(".monaco-list-row");
+    await expect.poll(async () => rows.allInnerTexts(), { timeout: 30_000 }).toEqual([`${cell.url}/peers: connection refused (is the cell running?)`]);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "vscode-extension.png") });
   }, 60_000);

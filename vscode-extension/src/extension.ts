@@ -14,9 +14,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const { secrets, subscriptions } = context;
   const output = vscode.window.createOutputChannel("AIOS");
-  const status = new CellStatusBar(secrets);
   const network = new NetworkView(secrets);
-  subscriptions.push(output, status, network, vscode.window.registerTreeDataProvider("aiosNetwork", network));
+  const view = vscode.window.createTreeView("aiosNetwork", { treeDataProvider: network });
+  // the view follows the status bar's interval while it is open
+  const status = new CellStatusBar(secrets, () => view.visible && network.refresh());
+  subscriptions.push(output, status, network, view);
 
   const showError = async (what: string, err: unknown): Promise<void> => {
     const message = `AIOS: ${what} failed: ${(err as Error).message}`;

@@ -10,8 +10,11 @@ export class CellStatusBar implements vscode.Disposable {
   private running = false;
 
   private readonly secrets: vscode.SecretStorage;
-  constructor(secrets: vscode.SecretStorage) {
+  private readonly onTick: () => void;
+  /** `onTick` runs on every interval too (the network view refreshes with it). */
+  constructor(secrets: vscode.SecretStorage, onTick: () => void) {
     this.secrets = secrets;
+    this.onTick = onTick;
     this.item.name = "AIOS cell";
     this.item.command = "aios.connectToCell";
     this.item.text = "$(sync~spin) AIOS";
@@ -22,7 +25,10 @@ export class CellStatusBar implements vscode.Disposable {
   /** Restarts the interval (after a settings change) and refreshes now. */
   schedule(): void {
     if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => void this.refresh(), Math.max(1, readSettings().refreshSeconds) * 1000);
+    this.timer = setInterval(() => {
+      void this.refresh();
+      this.onTick();
+    }, Math.max(1, readSettings().refreshSeconds) * 1000);
     void this.refresh();
   }
 
