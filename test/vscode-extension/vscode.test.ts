@@ -11,6 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { TEST_TOKEN, type ServiceHandle } from "../helpers/service.ts";
+import { fakeCompletions } from "../helpers/fake-completions.ts";
 import { hasExecutable, hasTool } from "../helpers/tools.ts";
 import { startCell, startRole, stopAll } from "../organelles/helpers.ts";
 import { CODE_SERVER, launchChromium, notification, packageExtension, runCommand, startCodeServer, VSIX, type CodeServer } from "./code-server.ts";
@@ -23,6 +24,7 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
   let cell: ServiceHandle;
   let peer: ServiceHandle;
   let bridge: ServiceHandle;
+  let ai: Awaited<ReturnType<typeof fakeCompletions>>;
   let vscode: CodeServer;
   let browser: Browser;
   let page: Page;
@@ -31,8 +33,10 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
     await packageExtension();
     console.log(`aios-copilot.vsix: ${(statSync(VSIX).size / 1024).toFixed(1)} KiB`);
     nats = await startNats();
-    cell = await startCell(nats.url, "e2e-cell", { AIOS_LEVEL: "3" });
-    peer = await startCell(nats.url, "e2e-peer", { AIOS_LEVEL: "7" });
+    ai = await fakeCompletions();
+    const completions = { AIOS_COMPLETION_URL: ai.url, AIOS_COMPLETION_MODEL: "tiny" };
+    cell = await startCell(nats.url, "e2e-cell", { AIOS_LEVEL: "3", ...completions });
+    peer = await startCell(nats.url, "e2e-peer", { AIOS_LEVEL: "7", ...completions });
     bridge = await startRole(nats.url, "vscode-bridge");
     const dir = mkdtempSync(join(tmpdir(), "aios-vscode-"));
     const workspace = join(dir, "workspace");
@@ -63,6 +67,7 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
     await vscode?.stop();
     await stopAll([cell, peer, bridge]);
     await nats?.dispose();
+    ai?.server.close();
   });
 
   it("Connect to Cell, from the command palette, names the cell, its level and status", async () => {
@@ -107,6 +112,17 @@ describe.runIf(ready)("aios-copilot in a real VS Code (code-server + headless ch
     expect((await output.innerText()).replace(/\s+/g, " ")).toMatch(
       /AIOS analysis of app\.py \(cell e2e-(cell|peer), \d+ ms\) 2 lines of python .*1 function: main functions: main/,
     );
+  }, 60_000);
+
+  it("Complete at Cursor inserts the cell's completion where the cursor is", async () => {
+    await page.locator(".editor-instance .view-lines", { hasText: "def main" }).click();
+    await page.keyboard.press("Control+End");
+    await runCommand(page, "AIOS: Complete at Cursor");
+    await page.locator(".editor-instance .view-lines", { hasText: "print('hi')" }).waitFor({ timeout: 30_000 });
+    const lines = await page.locator(".editor-instance .view-line").allInnerTexts();
+    expect(lines.map((l) => l.replace(/\u00a0/g, " "))).toEqual(["def main():", "    return 1", "():", "    print('hi')"]);
+    // the cell was asked to continue the file's code at the cursor
+    expect(ai.prompts.at(-1)).toMatch(/Continue this code from app\.py at the cursor\.[\s\S]*def main\(\):\n {4}return 1\n$/);
   }, 60_000);
 
   it("a stopped cell turns the status bar to the warning", async () => {

@@ -103,12 +103,14 @@ export function activate(context: vscode.ExtensionContext): void {
   command("aios.completeAtCursor", "completing at the cursor", async () => {
     const { editor, path } = activeFile();
     const { client } = await makeClient(secrets);
-    const cursor = editor.document.offsetAt(editor.selection.active);
+    // inserted where the cursor was when asked, even if it moved while the cell worked
+    const at = editor.selection.active;
+    const cursor = editor.document.offsetAt(at);
     const result = await client.bridge({ action: "ai_completion", context: { code: editor.document.getText(), cursor }, file_path: path });
     const text = completionText(result);
     output.appendLine(`AIOS completion for ${path} from cell ${result.cell_id}: ${JSON.stringify(text)}`);
     if (!text) throw new Error(`cell ${result.cell_id} returned an empty completion`);
-    await editor.edit((edit) => edit.insert(editor.selection.active, text));
+    await editor.edit((edit) => edit.insert(at, text));
   });
 
   subscriptions.push(
@@ -123,8 +125,4 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   output.appendLine(`AIOS activated in ${(performance.now() - started).toFixed(1)} ms`);
-}
-
-export function deactivate(): void {
-  // everything is disposed through context.subscriptions
 }
