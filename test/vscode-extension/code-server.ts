@@ -71,12 +71,19 @@ export async function launchChromium(executablePath: string, dir: string): Promi
 /** Runs a command from the command palette by its title, as a user would. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator(".quick-input-widget input");
+  // the quick input before (the token's, say) may still be closing: not the palette
+  await input.waitFor({ state: "hidden", timeout: 10_000 });
   // a key press can land while the workbench moves focus (an editor opening): press again
-  for (let attempt = 1; !(await input.isVisible()); attempt++) {
+  for (let attempt = 1; ; attempt++) {
     await page.keyboard.press("F1");
-    await input.waitFor({ state: "visible", timeout: 5000 }).catch((err: unknown) => {
-      if (attempt === 3) throw err;
-    });
+    const shown = await input.waitFor({ state: "visible", timeout: 5000 }).then(
+      () => true,
+      (err: unknown) => {
+        if (attempt === 3) throw err;
+        return false;
+      },
+    );
+    if (shown) break;
   }
   await input.fill(`>${title}`);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
