@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "**/node_modules/", ".tools/", "coverage/"] },
+  { ignores: ["node_modules/", "**/node_modules/", ".tools/", "coverage/", "vscode-extension/dist/", "test-artifacts/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
