@@ -16,6 +16,8 @@ import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
 import { httpClient } from "./lib/http-client.ts";
 import { cpuMicros, stealMeter, wakeups } from "./lib/cpu.ts";
+import { scopePrefix } from "../app/src/host.ts";
+import type { Role } from "../app/src/config.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
@@ -320,6 +322,65 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
   return figures;
 }
 
+const ORGANELLES = DEPLOYED_ROLES.filter((r) => r !== "cell");
+
+/** The laptop's app set as deployed: alpha and the four organelles, one process each or the organelles in one host. */
+async function startLaptopSet(nats: NatsHandle, shared: boolean): Promise<BenchCell[]> {
+  const procs = [await startCell({ name: "bench-alpha", natsUrl: nats.url, port: await freePort(), env: { AIOS_DEVICE: "laptop" } })];
+  const idle = { AIOS_DEVICE: "laptop", AIOS_MDNS: "off", AIOS_CELL_ID: "" };
+  if (!shared) {
+    for (const role of ORGANELLES) {
+      procs.push(await startCell({ name: `bench-${role}`, natsUrl: nats.url, port: await freePort(), env: { ...idle, AIOS_ROLE: role } }));
+    }
+    return procs;
+  }
+  const ports = await Promise.all(ORGANELLES.map(() => freePort()));
+  const scoped = Object.fromEntries(ORGANELLES.map((role, i) => [`${scopePrefix(role as Role)}PORT`, String(ports[i])]));
+  // the host answers on the first role's port; AIOS_ROLE, AIOS_PORT and AIOS_PUBLIC_URL are per role there
+  const env = { ...idle, ...scoped, AIOS_ROLES: ORGANELLES.join(","), AIOS_ROLE: "", AIOS_PORT: "", AIOS_PUBLIC_URL: "" };
+  const host = await startCell({ name: "bench-organelles", natsUrl: nats.url, port: ports[0]!, env });
+  procs.push(host);
+  for (const port of ports) await until(`the host's role on ${port}`, () => healthy(`http://127.0.0.1:${port}`), host.child);
+  return procs;
+}
+
+/**
+ * The laptop's whole app set idle, RSS and PSS summed over its processes, in both modes: one
+ * process per organelle, then the four in one host. The modes run one after the other, not side by
+ * side, so that PSS shares the node binary's pages only among the processes of one mode.
+ */
+async function laptopMemory(nats: NatsHandle): Promise<Figure[]> {
+  const modes: Record<"separate" | "shared", { rss: number; pss: number; each: string }> = {} as never;
+  for (const mode of ["separate", "shared"] as const) {
+    const procs = await startLaptopSet(nats, mode === "shared");
+    try {
+      await sleep(10_000); // startup garbage collected, heartbeats settled
+      const mems = procs.map((p) => ({ name: p.name.replace(/^bench-/, ""), ...memory(p.pid) }));
+      modes[mode] = {
+        rss: mems.reduce((a, m) => a + m.rss, 0),
+        pss: mems.reduce((a, m) => a + m.pss, 0),
+        each: mems.map((m) => `${m.name} ${m.rss.toFixed(0)}/${m.pss.toFixed(0)}`).join(", "),
+      };
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+    }
+  }
+  const { separate, shared } = modes;
+  const side = (key: "rss" | "pss"): string => `${separate[key].toFixed(0)} MB | ${shared[key].toFixed(0)} MB`;
+  return [
+    {
+      figure: "laptop app set idle, RSS summed: one process per organelle | organelles in one host",
+      value: side("rss"),
+      note: `alpha + 4 organelles, deployed (dist/, the image's flags); RSS/PSS MB each, separate: ${separate.each}; shared: ${shared.each}`,
+    },
+    {
+      figure: "laptop app set idle, PSS summed: one process per organelle | organelles in one host",
+      value: side("pss"),
+      note: `saved by the host: ${(separate.rss - shared.rss).toFixed(0)} MB RSS, ${(separate.pss - shared.pss).toFixed(0)} MB PSS`,
+    },
+  ];
+}
+
 export const APP_PARTS = ["throughput", "latency", "presence", "memory"] as const;
 export type AppPart = (typeof APP_PARTS)[number];
 
@@ -346,7 +407,7 @@ export async function runAppBench(parts: readonly AppPart[] = APP_PARTS): Promis
       });
     }
     if (parts.includes("presence")) figures.push(...(await presence(nats, cells)));
-    if (parts.includes("memory")) figures.push(...(await idleMemory(nats)));
+    if (parts.includes("memory")) figures.push(...(await idleMemory(nats)), ...(await laptopMemory(nats)));
     return figures;
   } finally {
     await Promise.all(cells.map((c) => c.stop()));
