@@ -135,7 +135,7 @@ function tail(file: string, onLine: (line: string, at: number) => void): FSWatch
   });
 }
 
-interface LatencyRound {
+export interface LatencyRound {
   delivered: number[];
   accepted: number[];
   sendRate: number;
@@ -146,7 +146,7 @@ interface LatencyRound {
 }
 
 /** Messages sender -> receiver at `rate`/s for `seconds` (after a first second left out as warm-up). */
-async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number): Promise<LatencyRound> {
+export async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number): Promise<LatencyRound> {
   const WARMUP = rate;
   const TOTAL = rate * (seconds + 1);
   const sentAt = new Map<number, number>();
@@ -217,7 +217,7 @@ async function latency(sender: BenchCell, receiver: BenchCell, natsPid: number, 
 }
 
 /** Polls `probe` every 10 ms until true; returns the performance.now() it first held (bounded). */
-async function when(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+export async function when(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (await probe().catch(() => false)) return performance.now();
@@ -226,7 +226,7 @@ async function when(what: string, probe: () => Promise<boolean>, timeoutMs = 20_
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const statusIn = async (watcher: BenchCell, cellId: string): Promise<string | undefined> => {
+export const statusIn = async (watcher: BenchCell, cellId: string): Promise<string | undefined> => {
   const { peers } = (await (await fetch(`${watcher.url}/peers`)).json()) as { peers: { cell_id: string; status: string }[] };
   return peers.find((p) => p.cell_id === cellId)?.status;
 };

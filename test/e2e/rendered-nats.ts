@@ -15,6 +15,7 @@ import {
 } from "../../infra/render/nats.ts";
 import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
+import { stopOnExit } from "../../tools/local/process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
 export interface Server {
@@ -23,6 +24,8 @@ export interface Server {
   start(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
+  /** The server's process id while it runs. */
+  pid(): number | undefined;
 }
 
 /** Temp dirs made on demand (`make`), all removed by `removeAll`. */
@@ -59,6 +62,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
     output: () => out,
     async start() {
       proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...NATS_SERVER_ENV } });
+      stopOnExit(proc); // an interrupted bench or test leaves no server behind
       proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
       await waitFor(`nats-server ${name} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);
@@ -68,6 +72,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
       proc = undefined;
       await stopServer(p);
     },
+    pid: () => proc?.pid,
   };
 }
 
