@@ -120,6 +120,7 @@ async function cutUnderLoad(alpha: BenchCell, father: BenchCell, bus: LinkedBus)
   const client = httpClient(alpha.url);
   let queued = 0;
   let failed = 0;
+  const queuedIn: number[] = [];
   let healedAt = 0;
   const link = (async () => {
     await sleep(CUT_AT_S * 1000);
@@ -130,9 +131,13 @@ async function cutUnderLoad(alpha: BenchCell, father: BenchCell, bus: LinkedBus)
   })();
   const total = RATE * SECONDS;
   const sendRate = await openLoop(RATE, total, async (n) => {
+    const t = performance.now();
     const res = await client.post("/messages", auth, JSON.stringify({ to: father.name, body: { n: 1_000_000 + n } }));
     if (res.status !== 202) failed++;
-    else if ((JSON.parse(res.text) as { queued: boolean }).queued) queued++;
+    else if ((JSON.parse(res.text) as { queued: boolean }).queued) {
+      queued++;
+      queuedIn.push(performance.now() - t);
+    }
   });
   client.close();
   await link;
@@ -155,6 +160,11 @@ async function cutUnderLoad(alpha: BenchCell, father: BenchCell, bus: LinkedBus)
       value: String(total - arrived),
       target: "0",
       note: `${total} sent at ${sendRate.toFixed(0)}/s, ${queued} queued in the outbox (202 queued), ${failed} refused, ${arrived} in the inbox, ${repeated} stored twice; ${before} earlier messages there`,
+    },
+    {
+      figure: "POST /messages -> 202 queued during the cut, p50 / p99",
+      value: queued ? `${ms(percentile(queuedIn, 50))} / ${ms(percentile(queuedIn, 99))}` : "none queued",
+      note: "written to the fsynced outbox; 16 keep-alive connections, so a slow answer holds back the requests behind it",
     },
     {
       figure: "from heal to the outbox drained / both views converged / every message in the inbox",
