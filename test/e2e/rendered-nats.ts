@@ -94,9 +94,12 @@ export interface LinkedBus {
 export async function startLinkedBus(busToken: string, delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
   const hubListen = await listenOn();
   const hubDir = dirs.make();
-  const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, { mode: "hub" }, busToken);
-  await hub.start();
   const link = await startLinkProxy({ port: hubListen.leaf }, delayMs);
+  // A hub tells its leaves where to dial again (leafnode_urls in its INFO, its own address by
+  // default), and a leaf dials those too: advertised as the link, reconnects cross it as well.
+  const hubRole: NatsRole = { mode: "hub", advertise: `127.0.0.1:${link.port}` };
+  const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, hubRole, busToken);
+  await hub.start();
   const role: NatsRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: link.port };
   const leaf = renderedServer(dirs.make(), await listenOn(), { mode: "leaf", serverName: "laptop" }, role, busToken);
   await leaf.start();
