@@ -25,7 +25,7 @@ declare module "fastify" {
 }
 
 /** Outbox messages published at once when the bus returns. */
-const DRAIN_WINDOW = 64;
+const DRAIN_WINDOW = 256;
 
 const messagingPlugin: FastifyPluginAsync = async (app) => {
   const { cellId, dataDir, inboxKeep } = app.config;
@@ -155,7 +155,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
         // fall through to the outbox: the bus went away mid-call
       }
     }
-    outbox.put(message);
+    await outbox.put(message);
     metrics.outboxPending.set(outbox.size);
     return { id: message.id, queued: true };
   };
