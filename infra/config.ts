@@ -2,7 +2,7 @@
 // Every error names the key (as `aios:cells[1].port`) and what was expected; secrets are
 // checked for shape but their values never appear in a message.
 import { z } from "zod";
-import { INFRA_SERVICES, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
+import { INFRA_SERVICES, ORGANELLE_HOST, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
 import { totalMemoryMb } from "./plan.ts";
 import { cidrContains, defaultLan, lanNames } from "./lan-names.ts";
 
@@ -27,7 +27,7 @@ const pem = z
 const ipv4 = z.ipv4({ error: "expected an IPv4 address like 192.168.1.10" });
 const mb = z.number({ error: "expected megabytes" }).int("expected whole megabytes").min(16, "expected at least 16 MB");
 
-const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", "fleet", ...ORGANELLE_ROLES]);
+const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", "fleet", ORGANELLE_HOST, ...ORGANELLE_ROLES]);
 const cellId = id.refine((v) => !reserved.has(v), { message: "this name is taken by a service of the stack" });
 
 /** Extra plain settings for an app container (AIOS_* variables); secrets never go here. */
@@ -117,6 +117,17 @@ export const deviceShape = {
   cells: z.array(cell).default([]),
   discovery: z.strictObject({ port: port.default(8001), memoryMb: mb.optional() }).optional(),
   organelles: z.array(organelle).default([]),
+  /**
+   * How the organelles run: "shared", all in one container and one Node process (one runtime
+   * instead of one each), or "separate", one container each with its own memoryMb.
+   */
+  organelleHost: z
+    .strictObject({
+      mode: z.enum(["shared", "separate"], { error: "expected shared or separate" }).default("shared"),
+      /** The shared container's memory limit. */
+      memoryMb: mb.optional(),
+    })
+    .default({ mode: "shared" }),
   bus: z.strictObject({
     mode: z.enum(["hub", "leaf"], { error: "expected hub or leaf" }),
     clientPort: port.default(4222),
@@ -208,10 +219,17 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx, extras:
     seenIds.set(c.id, i);
   });
   const seenRoles = new Set<string>();
+  const shared = cfg.organelleHost.mode === "shared";
   cfg.organelles.forEach((o, i) => {
     if (seenRoles.has(o.role)) issue(["organelles", i, "role"], `duplicate organelle "${o.role}"`);
     seenRoles.add(o.role);
+    if (shared && o.memoryMb !== undefined) {
+      issue(["organelles", i, "memoryMb"], "applies with organelleHost.mode: separate; the shared host's limit is organelleHost.memoryMb");
+    }
   });
+  if (!shared && cfg.organelleHost.memoryMb !== undefined) {
+    issue(["organelleHost", "memoryMb"], "applies with organelleHost.mode: shared; set organelles[].memoryMb instead");
+  }
   if (cfg.bus.mode === "leaf" && !cfg.bus.hub) issue(["bus", "hub"], "required when bus.mode is leaf (the hub's host)");
   if (cidrsOverlap(cfg.networks.meshSubnet, cfg.networks.ingressSubnet)) {
     issue(["networks", "ingressSubnet"], `overlaps networks.meshSubnet (${cfg.networks.meshSubnet})`);

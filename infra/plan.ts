@@ -2,7 +2,7 @@
 // routes, scrape targets). Render functions and components both read this plan, so the files
 // and the containers cannot disagree about a name or a port.
 import type { DeviceConfigBase } from "./config.ts";
-import { DEFAULT_MEMORY_MB, ORGANELLE_PORTS, type OrganelleRole, type ServiceKind } from "./services.ts";
+import { DEFAULT_MEMORY_MB, ORGANELLE_HOST, ORGANELLE_PORTS, type OrganelleRole, type ServiceKind } from "./services.ts";
 
 export type NetworkName = "ingress" | "mesh" | "observability";
 export const NETWORKS: Record<NetworkName, string> = {
@@ -28,7 +28,12 @@ export interface ServiceSpec {
   role?: "cell" | "discovery" | OrganelleRole;
   port: number;
   publish: PortMap[];
+  /** Its container's memory limit; 0 for a role that runs in another container (`container`). */
   memoryMb: number;
+  /** The container a hosted role runs in (the organelle host); unset when it has its own. */
+  container?: string;
+  /** The organelle host's roles: each keeps its own name (a network alias), port and route. */
+  hosts?: ServiceSpec[];
   networks: NetworkName[];
   /** HTTP health path on `port`. */
   healthPath: string;
@@ -53,7 +58,7 @@ const APP_HEALTH = "/health";
 
 function app(
   name: string,
-  kind: "cell" | "discovery" | "organelle",
+  kind: "cell" | "discovery" | "organelle" | "organelle-host",
   role: ServiceSpec["role"],
   port: number,
   memoryMb: number,
@@ -90,9 +95,20 @@ export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
     });
   }
   if (cfg.discovery) out.push(app("discovery", "discovery", "discovery", cfg.discovery.port, mem("discovery", cfg.discovery.memoryMb)));
-  for (const o of cfg.organelles) {
-    out.push({ ...app(o.role, "organelle", o.role, organellePort(o), mem("organelle", o.memoryMb)), ...(o.env ? { env: o.env } : {}) });
+  const shared = cfg.organelleHost.mode === "shared" && cfg.organelles.length > 0;
+  const organelles = cfg.organelles.map(
+    (o): ServiceSpec => ({
+      ...app(o.role, "organelle", o.role, organellePort(o), shared ? 0 : mem("organelle", o.memoryMb)),
+      ...(shared ? { container: ORGANELLE_HOST, dataPath: `/data/${o.role}` } : {}),
+      ...(o.env ? { env: o.env } : {}),
+    }),
+  );
+  if (shared) {
+    // one container, one process (the app's AIOS_ROLES): it publishes every role's port
+    const host = app(ORGANELLE_HOST, "organelle-host", undefined, organelles[0]!.port, mem("organelle-host", cfg.organelleHost.memoryMb));
+    out.push({ ...host, publish: organelles.flatMap((o) => o.publish), routed: false, hosts: organelles });
   }
+  out.push(...organelles);
 
   const metricsPorts = cfg.publishMetrics;
   out.push({
@@ -168,8 +184,13 @@ export const NATS_LEAF_PORT = 7422;
 export const NATS_MONITOR_PORT = 8222;
 export const NATS_EXPORTER_PORT = 7777;
 
+/** The services that are containers of their own (every one but the organelle host's roles). */
+export function containerSpecs(services: ServiceSpec[]): ServiceSpec[] {
+  return services.filter((s) => !s.container);
+}
+
 export function totalMemoryMb(cfg: DeviceConfigBase): number {
-  return planServices(cfg).reduce((sum, s) => sum + s.memoryMb, 0);
+  return containerSpecs(planServices(cfg)).reduce((sum, s) => sum + s.memoryMb, 0);
 }
 
 /** The public base URL of a routed service, through Traefik with TLS. */

@@ -5,17 +5,25 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeviceConfigBase, LanDnsConfig } from "../config.ts";
 import { lanNames, renderHostsEntries } from "../lan-names.ts";
-import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
+import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
+import type { ServiceKind } from "../services.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
 import { LanDns, lanDnsSpec } from "./lan-dns.ts";
-import { Cell, Discovery, Organelle, type MemberCredentials } from "./member.ts";
+import { Cell, Discovery, Organelle, OrganelleHost, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
 import { Observability } from "./observability.ts";
 import { LocalCa } from "./tls.ts";
 import { Vault } from "./vault.ts";
+
+const MEMBER_KINDS: Partial<Record<ServiceKind, typeof Cell>> = {
+  cell: Cell,
+  discovery: Discovery,
+  organelle: Organelle,
+  "organelle-host": OrganelleHost,
+};
 
 /** How clients outside the device (phones, tools) reach its bus. */
 export interface ClientBus {
@@ -108,7 +116,8 @@ export class Device extends pulumi.ComponentResource {
     this.containers.nats = bus.server;
     this.containers["nats-exporter"] = bus.exporter;
 
-    const members = services.filter((s) => s.role);
+    // app containers: cells, discovery, organelles, or the organelle host that runs them
+    const members = containerSpecs(services).filter((s) => s.role || s.hosts);
     const vaultSpec = spec("vault");
     const vault = vaultSpec
       ? new Vault("vault", { spec: vaultSpec, members: members.map((m) => m.name), apiToken, busToken, dockerHost: cfg.docker.host }, o)
@@ -131,10 +140,11 @@ export class Device extends pulumi.ComponentResource {
             secretId: vault.init.apply((r) => r.approles[m.name]!.secretId),
           }
         : { kind: "files", apiToken, busToken };
-      const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
+      const Kind = MEMBER_KINDS[m.kind];
+      if (!Kind) throw new Error(`device plan: ${m.name} is no app service`);
       const member = new Kind(
         m.name,
-        { spec: m, image: image.ref, device: cfg.device, publicUrl: publicUrl(m), natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
+        { spec: m, image: image.ref, device: cfg.device, publicUrl, natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
         { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
       );
       this.containers[m.name] = member.container;

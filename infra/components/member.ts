@@ -1,9 +1,12 @@
-// The app's containers: cells, discovery and organelles, one image, the role from AIOS_ROLE.
+// The app's containers: cells, discovery and organelles, one image, the role from AIOS_ROLE; or
+// the organelle host, the organelles in one process (AIOS_ROLES, with each role's own settings
+// scoped as AIOS_<ROLE>__<NAME>, see app/src/host.ts).
 // Tokens reach them as files, never as environment values: from Vault through the container's
 // AppRole (an init step writes them to a private tmpfs), or, on a device without Vault, as
 // secret uploads.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { scopePrefix } from "../../app/src/host.ts";
 import type { ServiceSpec } from "../plan.ts";
 import { renderVaultLogin } from "../render/vault-login.ts";
 import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
@@ -21,8 +24,8 @@ export interface MemberArgs {
   spec: ServiceSpec;
   image: pulumi.Input<string>;
   device: string;
-  /** The URL other members and devices use to reach this one (AIOS_PUBLIC_URL). */
-  publicUrl: pulumi.Input<string>;
+  /** The URL other members and devices use to reach a service (its AIOS_PUBLIC_URL). */
+  publicUrl: (s: ServiceSpec) => pulumi.Input<string>;
   natsUrl: string;
   /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
   trustProxy: string;
@@ -61,22 +64,35 @@ function credentialWiring(spec: ServiceSpec, c: MemberCredentials) {
 
 function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): pulumi.Input<string>[] {
   const { spec } = args;
+  const pair = (k: string, v: pulumi.Input<string>): pulumi.Input<string> => pulumi.interpolate`${k}=${v}`;
   // No NODE_OPTIONS here: the image's own flags size V8's heap from the container's limit.
-  const env: Record<string, string> = {
-    AIOS_ROLE: spec.role ?? spec.kind,
-    ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name } : {}),
+  const shared: Record<string, string> = {
     AIOS_DEVICE: args.device,
-    AIOS_PORT: String(spec.port),
     AIOS_NATS_URLS: args.natsUrl,
     AIOS_DATA_DIR: spec.dataPath ?? "/data",
     AIOS_TOKEN_FILE: tokenFile,
     AIOS_NATS_TOKEN_FILE: busTokenFile,
     AIOS_TRUST_PROXY: args.trustProxy,
+  };
+  if (spec.hosts) {
+    // each role's own port, URL and settings; its data directory is /data/<role> by default
+    const scoped = spec.hosts.flatMap((h) => {
+      const prefix = scopePrefix(h.role!);
+      const own = Object.entries(h.env ?? {}).map(([k, v]) => `${prefix}${k.replace(/^AIOS_/, "")}=${v}`);
+      return [`${prefix}PORT=${h.port}`, pair(`${prefix}PUBLIC_URL`, args.publicUrl(h)), ...own];
+    });
+    const roles = spec.hosts.map((h) => h.role).join(",");
+    return [...Object.entries({ AIOS_ROLES: roles, ...shared }).map(([k, v]) => `${k}=${v}`), ...scoped];
+  }
+  const env: Record<string, string> = {
+    AIOS_ROLE: spec.role ?? spec.kind,
+    ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name } : {}),
+    AIOS_PORT: String(spec.port),
+    ...shared,
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),
     ...spec.env,
   };
-  const publicUrl = pulumi.interpolate`AIOS_PUBLIC_URL=${args.publicUrl}`;
-  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), publicUrl];
+  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), pair("AIOS_PUBLIC_URL", args.publicUrl(spec))];
 }
 
 /** One app container with its data volume; the concept (cell, discovery, organelle) is the type token. */
@@ -118,5 +134,12 @@ export class Discovery extends Member {
 export class Organelle extends Member {
   constructor(name: string, args: MemberArgs, opts: pulumi.ComponentResourceOptions) {
     super("aios:infra:Organelle", name, args, opts);
+  }
+}
+
+/** The organelles in one container and one process; each role keeps its name as a network alias. */
+export class OrganelleHost extends Member {
+  constructor(name: string, args: MemberArgs, opts: pulumi.ComponentResourceOptions) {
+    super("aios:infra:OrganelleHost", name, args, opts);
   }
 }

@@ -59,7 +59,7 @@ export interface HubTls {
   caFile?: string;
 }
 
-export type NatsRole = { mode: "hub" } | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls };
+export type NatsRole = { mode: "hub"; advertise?: string } | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls };
 
 /** The secrets file: client token, and leaf-node credentials (the hub's listener or the leaf's remote). */
 export function renderNatsSecrets(role: NatsRole, busToken: string, listen: NatsListen = CONTAINER_LISTEN): string {
@@ -68,6 +68,8 @@ export function renderNatsSecrets(role: NatsRole, busToken: string, listen: Nats
     lines.push(
       "leafnodes {",
       `  listen: "${listen.host}:${listen.leaf}"`,
+      // what leaves are told to dial on reconnect (default: this server's own address)
+      ...(role.advertise ? [`  advertise: ${q(role.advertise)}`] : []),
       "  authorization {",
       `    user: ${q(LEAF_USER)}`,
       `    password: ${q(busToken)}`,

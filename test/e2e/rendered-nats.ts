@@ -4,8 +4,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SECRETS_FILE, NATS_SERVER_ENV, type NatsListen } from "../../infra/render/nats.ts";
+import {
+  NATS_SECRETS_FILE,
+  NATS_SERVER_ENV,
+  renderNatsConfig,
+  renderNatsSecrets,
+  type NatsListen,
+  type NatsOptions,
+  type NatsRole,
+} from "../../infra/render/nats.ts";
+import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
+import { stopOnExit } from "../../tools/local/process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
 export interface Server {
@@ -14,6 +24,8 @@ export interface Server {
   start(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
+  /** The server's process id while it runs. */
+  pid(): number | undefined;
 }
 
 /** Temp dirs made on demand (`make`), all removed by `removeAll`. */
@@ -50,6 +62,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
     output: () => out,
     async start() {
       proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...NATS_SERVER_ENV } });
+      stopOnExit(proc); // an interrupted bench or test leaves no server behind
       proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
       await waitFor(`nats-server ${name} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);
@@ -58,6 +71,47 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
       const p = proc;
       proc = undefined;
       await stopServer(p);
+    },
+    pid: () => proc?.pid,
+  };
+}
+
+/** A nats-server run from the rendered main file and secrets file, with `busToken`. */
+export const renderedServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole, busToken: string): Server =>
+  natsServer(dir, listen, main.serverName, { main: renderNatsConfig({ ...main, listen }), secrets: renderNatsSecrets(role, busToken, listen) });
+
+export interface LinkedBus {
+  /** The desktop's server, with the network's JetStream. */
+  hub: Server;
+  /** The laptop's server, a leaf of the hub through `link`. */
+  leaf: Server;
+  /** The network between the two devices: the leaf dials the hub's leaf port through it. */
+  link: LinkProxy;
+  stop(): Promise<void>;
+}
+
+/** A hub and a leaf from the rendered configs, the leaf's link to the hub through a proxy that adds `delayMs` each way. */
+export async function startLinkedBus(busToken: string, delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
+  const hubListen = await listenOn();
+  const hubDir = dirs.make();
+  const link = await startLinkProxy({ port: hubListen.leaf }, delayMs);
+  // A hub tells its leaves where to dial again (leafnode_urls in its INFO, its own address by
+  // default), and a leaf dials those too: advertised as the link, reconnects cross it as well.
+  const hubRole: NatsRole = { mode: "hub", advertise: `127.0.0.1:${link.port}` };
+  const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, hubRole, busToken);
+  await hub.start();
+  const role: NatsRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: link.port };
+  const leaf = renderedServer(dirs.make(), await listenOn(), { mode: "leaf", serverName: "laptop" }, role, busToken);
+  await leaf.start();
+  await leafLinked(leaf);
+  return {
+    hub,
+    leaf,
+    link,
+    stop: async () => {
+      await leaf.stop();
+      await link.close();
+      await hub.stop();
     },
   };
 }

@@ -41,7 +41,14 @@ describe("stack config", () => {
     expect(l.bus).toMatchObject({ mode: "leaf", hub: { host: "192.168.1.10", leafPort: 7422, clientPort: 4222 } });
     expect(l.vault.enabled).toBe(false);
     expect(l.observability.grafana).toBe(false);
-    expect(totalMemoryMb(l)).toBeLessThanOrEqual(600);
+    expect(l.organelleHost.mode).toBe("shared");
+    expect(totalMemoryMb(l)).toBeLessThanOrEqual(400);
+  });
+
+  it("laptop: the shared organelle host is what keeps it within 400 MB; one container each takes 176 MB more", () => {
+    const shared = parseConfig(laptop);
+    const separate = parseConfig(with_(laptop, { "aios:organelleHost": { mode: "separate" }, "aios:memoryBudgetMb": 600 }));
+    expect(totalMemoryMb(separate) - totalMemoryMb(shared)).toBe(4 * 80 - 144);
   });
 
   const cases: [string, Record<string, string>, string][] = [
@@ -59,7 +66,14 @@ describe("stack config", () => {
     ["duplicate host port", with_(desktop, { "aios:cells": [{ id: "a", port: 8000 }, { id: "b", port: 8001 }] }), "aios:discovery.port"],
     ["cell on the HTTPS port", with_(desktop, { "aios:cells": [{ id: "a", port: 443 }] }), "aios:cells[0].port"],
     ["unknown organelle", with_(laptop, { "aios:organelles": [{ role: "toaster" }] }), "aios:organelles[0].role"],
-    ["organelle over 100 MB", with_(laptop, { "aios:organelles": [{ role: "vscode-bridge", memoryMb: 200 }] }), "aios:organelles[0].memoryMb"],
+    [
+      "organelle over 100 MB",
+      with_(laptop, { "aios:organelleHost": { mode: "separate" }, "aios:organelles": [{ role: "vscode-bridge", memoryMb: 200 }] }),
+      "aios:organelles[0].memoryMb",
+    ],
+    ["an organelle's own limit in the shared host", with_(laptop, { "aios:organelles": [{ role: "vscode-bridge", memoryMb: 90 }] }), "aios:organelles[0].memoryMb"],
+    ["the host's limit with one container each", with_(laptop, { "aios:organelleHost": { mode: "separate", memoryMb: 90 } }), "aios:organelleHost.memoryMb"],
+    ["bad organelle host mode", with_(laptop, { "aios:organelleHost": { mode: "pooled" } }), "aios:organelleHost.mode"],
     ["leaf without hub", with_(laptop, { "aios:bus": { mode: "leaf" } }), "aios:bus.hub"],
     ["bad bus mode", with_(laptop, { "aios:bus": { mode: "spoke" } }), "aios:bus.mode"],
     ["grafana without prometheus", with_(desktop, { "aios:observability": { grafana: true } }), "aios:observability.prometheus"],

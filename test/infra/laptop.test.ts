@@ -9,6 +9,7 @@ import {
   checkOutputs,
   checkTraefik,
   containers,
+  hostedRoles,
   hostPorts,
   plainSecretPaths,
   loadStack,
@@ -30,21 +31,38 @@ beforeAll(async () => {
 const ORGANELLES = ["consciousness-sync", "network-listener", "task-dispatcher", "vscode-bridge"];
 
 describe("laptop stack under mocks", () => {
-  it("is light: alpha, the four organelles, a NATS leaf and Traefik; no Vault, Prometheus or Grafana", () => {
-    expect(containers(resources).map((c) => c.name).sort()).toEqual(["alpha", ...ORGANELLES, "nats", "nats-exporter", "traefik"].sort());
-    expect(resources.filter((r) => r.type === "aios:infra:Organelle").map((r) => r.name).sort()).toEqual(ORGANELLES);
+  it("is light: alpha, the four organelles in one container, a NATS leaf and Traefik; no Vault, Prometheus or Grafana", () => {
+    expect(containers(resources).map((c) => c.name).sort()).toEqual(["alpha", "organelles", "nats", "nats-exporter", "traefik"].sort());
+    expect(resources.filter((r) => r.type === "aios:infra:OrganelleHost").map((r) => r.name)).toEqual(["organelles"]);
+    expect(resources.some((r) => r.type === "aios:infra:Organelle")).toBe(false);
     expect(resources.some((r) => r.type === "command:local:Command")).toBe(false);
+  });
+
+  it("the organelle host runs the four roles in one process, each with its own port and URL, under the roles' names", () => {
+    const host = containers(resources).find((c) => c.name === "organelles")!;
+    const env = unwrap(host.inputs.envs) as string[];
+    expect(hostedRoles(env).sort((a, b) => a.port - b.port)).toEqual([
+      { role: "network-listener", port: 3000 },
+      { role: "vscode-bridge", port: 3001 },
+      { role: "consciousness-sync", port: 3002 },
+      { role: "task-dispatcher", port: 3003 },
+    ]);
+    expect(env.filter((e) => e.startsWith("AIOS_ROLE="))).toEqual([]);
+    expect(env).toContain("AIOS_TASK_DISPATCHER__PUBLIC_URL=http://192.168.1.20:3003");
+    expect(env).toContain("AIOS_DATA_DIR=/data");
+    const aliases = (unwrap(host.inputs.networksAdvanced) as { aliases: string[] }[])[0]!.aliases;
+    expect(aliases.sort()).toEqual(["organelles", ...ORGANELLES].sort());
   });
 
   it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes; app containers with the image's NODE_OPTIONS and probe", () => {
     checkContainerBasics(resources);
   });
 
-  it("organelles at most 100 MB each; all limits together at most 600 MB", () => {
+  it("all limits together at most 400 MB, the organelle host's included", () => {
     const mem = Object.fromEntries(containers(resources).map((c) => [c.name, c.inputs.memory as number]));
-    for (const o of ORGANELLES) expect(mem[o], o).toBeLessThanOrEqual(100);
+    expect(mem.organelles).toBeGreaterThan(0);
     const total = Object.values(mem).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(600);
+    expect(total).toBeLessThanOrEqual(400);
   });
 
   it("no two containers publish the same host port; metrics ports published for the desktop's Prometheus", () => {
@@ -89,8 +107,9 @@ describe("laptop stack under mocks", () => {
     const env = unwrap(alpha.inputs.envs) as string[];
     expect(env).toContain("AIOS_TOKEN_FILE=/run/secrets/aios-token");
     expect(env).toContain("AIOS_PUBLIC_URL=http://192.168.1.20:8000");
-    const listener = unwrap(containers(resources).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
-    expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    const host = unwrap(containers(resources).find((c) => c.name === "organelles")!.inputs.envs) as string[];
+    expect(host).toContain("AIOS_NETWORK_LISTENER__PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    expect(host).toContain("AIOS_NATS_TOKEN_FILE=/run/secrets/nats-token");
     for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
   });
 
@@ -114,5 +133,24 @@ describe("laptop stack under mocks", () => {
     expect(device.outputs.hostsEntries).toContain("192.168.1.20 alpha.aios.lan");
     expect(device.outputs.hostsEntries).toContain("192.168.1.10 father.aios.lan");
     expect(device.outputs.hostsEntries).toContain("192.168.1.10 fleet.aios.lan");
+  });
+});
+
+describe("laptop stack with organelleHost.mode separate", () => {
+  let separate: Registered[];
+  beforeAll(async () => {
+    ({ resources: separate } = await loadStack("laptop", { "aios:organelleHost": '{"mode":"separate"}', "aios:memoryBudgetMb": "600" }));
+  });
+
+  it("runs one container per organelle again, 80 MB each, on the same ports and routes", () => {
+    expect(containers(separate).map((c) => c.name).sort()).toEqual(["alpha", ...ORGANELLES, "nats", "nats-exporter", "traefik"].sort());
+    expect(separate.filter((r) => r.type === "aios:infra:Organelle").map((r) => r.name).sort()).toEqual(ORGANELLES);
+    for (const o of ORGANELLES) expect(containers(separate).find((c) => c.name === o)!.inputs.memory, o).toBe(80);
+    expect(hostPorts(separate).sort((a, b) => a - b)).toEqual(hostPorts(resources).sort((a, b) => a - b));
+    expect(uploadText(separate, "traefik", "/etc/traefik/dynamic.yml")).toBe(uploadText(resources, "traefik", "/etc/traefik/dynamic.yml"));
+    checkContainerBasics(separate);
+    checkTraefik(separate, cfg);
+    const listener = unwrap(containers(separate).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
+    expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
   });
 });

@@ -52,6 +52,13 @@ describe.runIf(hasTool("nats-server"))("NATS configs (nats-server -t)", () => {
     expect(r.out).toMatch(/configuration file .* is valid/);
   });
 
+  it("the hub config is valid with an address advertised to its leaves", () => {
+    const secrets = renderNatsSecrets({ mode: "hub", advertise: "192.168.1.10:7422" }, TOKEN);
+    expect(secrets).toContain('advertise: "192.168.1.10:7422"');
+    const r = check(renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: "/data" }), secrets);
+    expect(r.code, r.out).toBe(0);
+  });
+
   it("the leaf config is valid, with a token that needs URL escaping", () => {
     const secrets = renderNatsSecrets(LEAF, TOKEN);
     expect(secrets).toContain(encodeURIComponent(TOKEN));
