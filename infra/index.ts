@@ -21,6 +21,7 @@ export const dashboardPassword = out.dashboardPassword;
 export const grafanaAdminPassword = out.grafanaAdminPassword;
 export const vaultUnsealKey = out.vaultUnsealKey;
 export const vaultRootToken = out.vaultRootToken;
+export const appImages = out.appImages;
 export const address = vps?.address;
 export const hubUrl = vps?.hubUrl;
 export const hubCaCertificate = vps?.hubCaCertificate;

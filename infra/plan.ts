@@ -1,7 +1,7 @@
 // What a device runs, derived from its config: one list of services (ports, memory, networks,
 // routes, scrape targets). Render functions and components both read this plan, so the files
 // and the containers cannot disagree about a name or a port.
-import type { DeviceConfigBase } from "./config.ts";
+import { durationSeconds, type DeviceConfigBase } from "./config.ts";
 import { DEFAULT_MEMORY_MB, ORGANELLE_PORTS, type OrganelleRole, type ServiceKind } from "./services.ts";
 
 export type NetworkName = "ingress" | "mesh" | "observability";
@@ -37,6 +37,8 @@ export interface ServiceSpec {
   level?: number;
   /** Extra plain AIOS_* settings from the config. */
   env?: Record<string, string>;
+  /** How long an update waits for a new container of it to turn healthy (rollout.healthTimeout). */
+  waitSeconds: number;
 }
 
 export interface ScrapeTarget {
@@ -47,13 +49,16 @@ export interface ScrapeTarget {
 
 const APP_HEALTH = "/health";
 
+/** A service before the device-wide settings every service gets. */
+type Planned = Omit<ServiceSpec, "waitSeconds">;
+
 function app(
   name: string,
   kind: "cell" | "discovery" | "organelle",
   role: ServiceSpec["role"],
   port: number,
   memoryMb: number,
-): ServiceSpec {
+): Planned {
   return {
     name,
     kind,
@@ -77,7 +82,7 @@ export function organellePort(o: { role: OrganelleRole; port?: number | undefine
 export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
   const mem = (kind: keyof typeof DEFAULT_MEMORY_MB, override?: number): number =>
     override ?? (cfg.memoryMb as Partial<Record<string, number>>)[kind] ?? DEFAULT_MEMORY_MB[kind];
-  const out: ServiceSpec[] = [];
+  const out: Planned[] = [];
   for (const c of cfg.cells) {
     out.push({
       ...app(c.id, "cell", "cell", c.port, mem("cell", c.memoryMb)),
@@ -141,7 +146,8 @@ export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
     out.push(infra("alertmanager", 9093, mem("alertmanager"), ["ingress", "observability"], "/-/healthy", true, "/alertmanager"));
   }
   if (o.grafana) out.push(infra("grafana", 3000, mem("grafana"), ["ingress", "observability"], "/api/health", false, "/var/lib/grafana"));
-  return out;
+  const waitSeconds = durationSeconds(cfg.rollout.healthTimeout);
+  return out.map((s) => ({ ...s, waitSeconds }));
 }
 
 function infra(
@@ -152,7 +158,7 @@ function infra(
   healthPath: string,
   protectedRoute: boolean,
   dataPath: string,
-): ServiceSpec {
+): Planned {
   return { name, kind: name, port, publish: [], memoryMb, networks, healthPath, routed: true, protectedRoute, dataPath };
 }
 

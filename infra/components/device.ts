@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DeviceConfigBase } from "../config.ts";
 import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
+import type { ReleaseImages } from "../render/release.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
 import { Cell, Discovery, Organelle, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
+import { Release } from "./release.ts";
 import { Observability } from "./observability.ts";
 import { LocalCa } from "./tls.ts";
 import { Vault } from "./vault.ts";
@@ -47,6 +49,8 @@ export interface DeviceOutputs {
   vaultRootToken?: pulumi.Output<string>;
   dashboardPassword: pulumi.Output<string>;
   grafanaAdminPassword?: pulumi.Output<string>;
+  /** The app images kept on the device by the last release (what `./aios rollback` deploys). */
+  appImages?: pulumi.Output<ReleaseImages>;
 }
 
 export class Device extends pulumi.ComponentResource {
@@ -98,13 +102,21 @@ export class Device extends pulumi.ComponentResource {
       : undefined;
     if (vault) this.containers.vault = vault.container;
 
-    const image = new AppImage("app-image", { name: cfg.image.name, nodeImage: cfg.image.nodeImage }, { parent: this, provider: args.provider });
+    const image = new AppImage(
+      "app-image",
+      { name: cfg.image.name, nodeImage: cfg.image.nodeImage, deploy: cfg.image.deploy },
+      { parent: this, provider: args.provider },
+    );
     const publicHost = pulumi.output(args.publicHost);
     const publicUrl = (m: ServiceSpec): pulumi.Input<string> =>
       args.publicUrls === "routes"
         ? serviceUrl(cfg, m.name)
         : pulumi.interpolate`http://${publicHost}:${m.publish[0]?.external ?? m.port}`;
     const clientBus = args.clientBus ?? { url: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`, tlsFirst: false };
+    // Cells are replaced one at a time, in config order: each waits for the one before it to be
+    // healthy again, so the cells.<domain> load balancer always has a cell left.
+    let previousCell: Cell | undefined;
+    const appMembers: pulumi.Resource[] = [];
     for (const m of members) {
       const credentials: MemberCredentials = vault
         ? {
@@ -118,10 +130,16 @@ export class Device extends pulumi.ComponentResource {
       const member = new Kind(
         m.name,
         { spec: m, image: image.ref, device: cfg.device, publicUrl: publicUrl(m), natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, credentials },
-        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
+        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : []), ...(previousCell ? [previousCell] : [])] },
       );
+      if (member instanceof Cell) previousCell = member;
+      appMembers.push(member);
       this.containers[m.name] = member.container;
     }
+    // The image is kept as good once every app member runs healthy on it.
+    const release = appMembers.length
+      ? new Release("release", { image: image.ref, repository: cfg.image.name, dockerHost: cfg.docker.host }, { parent: this, dependsOn: appMembers })
+      : undefined;
 
     const ingress = new Ingress(
       "ingress",
@@ -156,6 +174,7 @@ export class Device extends pulumi.ComponentResource {
         ? { vaultUnsealKey: vault.init.apply((r) => r.unsealKey), vaultRootToken: vault.init.apply((r) => r.rootToken) }
         : {}),
       dashboardPassword: ingress.dashboardPassword,
+      ...(release ? { appImages: release.images } : {}),
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints });

@@ -14,6 +14,9 @@ export const TRAEFIK_FILES = {
 } as const;
 export const AUTH_MIDDLEWARE = "dashboard-auth";
 export const CELLS_SERVICE = "cells";
+export const CELLS_RETRY = "cells-retry";
+/** Attempts in all (Traefik counts the first): enough to get past one cell that is down. */
+export const CELLS_RETRY_ATTEMPTS = 3;
 const HEALTH = { interval: "10s", timeout: "3s" };
 
 export function renderTraefikStatic(opts: { httpsPort: number }): string {
@@ -78,7 +81,10 @@ export function renderTraefikDynamic(opts: TraefikRoutes): string {
     }
   }
   if (opts.cellBackends.length) {
-    routers[CELLS_SERVICE] = route(host(CELLS_SERVICE), CELLS_SERVICE);
+    // A cell being replaced refuses connections until the health check drops it (up to one
+    // interval): the retry sends such a request on to the next cell instead of failing it.
+    middlewares[CELLS_RETRY] = { retry: { attempts: CELLS_RETRY_ATTEMPTS } };
+    routers[CELLS_SERVICE] = route(host(CELLS_SERVICE), CELLS_SERVICE, [CELLS_RETRY]);
     services[CELLS_SERVICE] = {
       loadBalancer: {
         servers: opts.cellBackends.map((b) => ({ url: b.url })),

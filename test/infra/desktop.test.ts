@@ -41,10 +41,10 @@ describe("desktop stack under mocks", () => {
     expect(byType("aios:infra:Cell")).toEqual(["father", "nous"]);
     expect(byType("aios:infra:Discovery")).toEqual(["discovery"]);
     expect(byType("aios:infra:Organelle")).toEqual([]);
-    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability"]) {
+    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability", "Release"]) {
       expect(byType(`aios:infra:${t}`).length, t).toBe(1);
     }
-    expect(byType("command:local:Command")).toEqual(["vault-init"]);
+    expect(byType("command:local:Command")).toEqual(["release", "vault-init"]);
     const mesh = resources.find((r) => r.name === "mesh")!;
     expect(unwrap(mesh.inputs.ipamConfigs)).toEqual([{ subnet: "172.28.0.0/16" }]);
   });

@@ -33,7 +33,8 @@ describe("laptop stack under mocks", () => {
   it("is light: alpha, the four organelles, a NATS leaf and Traefik; no Vault, Prometheus or Grafana", () => {
     expect(containers(resources).map((c) => c.name).sort()).toEqual(["alpha", ...ORGANELLES, "nats", "nats-exporter", "traefik"].sort());
     expect(resources.filter((r) => r.type === "aios:infra:Organelle").map((r) => r.name).sort()).toEqual(ORGANELLES);
-    expect(resources.some((r) => r.type === "command:local:Command")).toBe(false);
+    // no Vault init: the only local command is the release step that keeps the good app image
+    expect(resources.filter((r) => r.type === "command:local:Command").map((r) => r.name)).toEqual(["release"]);
   });
 
   it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes; app containers with the image's NODE_OPTIONS and probe", () => {
