@@ -22,6 +22,7 @@ export const grafanaAdminPassword = out.grafanaAdminPassword;
 export const vaultUnsealKey = out.vaultUnsealKey;
 export const vaultRootToken = out.vaultRootToken;
 export const appImages = out.appImages;
+export const docker = out.docker;
 export const address = vps?.address;
 export const hubUrl = vps?.hubUrl;
 export const hubCaCertificate = vps?.hubCaCertificate;

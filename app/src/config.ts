@@ -55,6 +55,11 @@ export interface AppConfig {
   heartbeatMs: number;
   downAfterMs: number;
   logLevel: string;
+  /**
+   * On SIGTERM, how long /health answers 503 "draining" while the service still serves, before
+   * it closes: a load balancer's health check takes it out first (AIOS_DRAIN_MS, default 0).
+   */
+  drainMs: number;
   /** Extra role-specific variables (AIOS_*), validated by the role that reads them. */
   env: Record<string, string | undefined>;
 }
@@ -194,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     heartbeatMs,
     downAfterMs,
     logLevel,
+    drainMs: intIn("AIOS_DRAIN_MS", env.AIOS_DRAIN_MS, 0, 0, 60_000),
     env,
   };
 }

@@ -18,13 +18,17 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    app.log.info(`${signal}: stopping`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    app.log.info(`${signal}: stopping${config.drainMs ? `, draining for ${config.drainMs} ms first` : ""}`);
+    const force = setTimeout(() => process.exit(1), config.drainMs + 10_000);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // while draining, /health says 503 and everything else is still served
+    app.lifecycle.draining = true;
+    setTimeout(() => {
+      app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    }, config.drainMs);
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -10,8 +10,8 @@ import { NETWORKS, type ServiceSpec } from "../plan.ts";
 
 export const HEALTH_INTERVAL = "30s";
 export const RESTART = "unless-stopped";
-/** The app closes its server within 10 s of SIGTERM (app/src/main.ts); a little more before Docker kills it. */
-export const STOP_GRACE_SECONDS = 15;
+/** A cell drains for CELL_DRAIN_MS after SIGTERM, then closes its server; a margin before Docker kills it. */
+export const STOP_GRACE_SECONDS = 20;
 
 export interface ContainerArgs {
   spec: ServiceSpec;

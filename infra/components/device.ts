@@ -10,6 +10,7 @@ import type { ReleaseImages } from "../render/release.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
+import { containerName } from "./container.ts";
 import { Cell, Discovery, Organelle, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
 import { Release } from "./release.ts";
@@ -37,6 +38,8 @@ export interface DeviceArgs {
   publicUrls?: "ports" | "routes";
   /** Default: plain NATS on publicHost's client port. */
   clientBus?: ClientBus;
+  /** DOCKER_HOST of the provider's daemon, for commands run against it. Default: aios:docker.host (unset: local). */
+  dockerHost?: pulumi.Input<string>;
 }
 
 export interface DeviceOutputs {
@@ -50,7 +53,8 @@ export interface DeviceOutputs {
   dashboardPassword: pulumi.Output<string>;
   grafanaAdminPassword?: pulumi.Output<string>;
   /** The app images kept on the device by the last release (what `./aios rollback` deploys). */
-  appImages?: pulumi.Output<ReleaseImages>;
+  appImages?: pulumi.Output<ReleaseImages>;  /** Where the containers run and their names: what `npm run drift` checks the health of. */
+  docker: pulumi.Output<{ host: string; containers: string[] }>;
 }
 
 export class Device extends pulumi.ComponentResource {
@@ -137,8 +141,9 @@ export class Device extends pulumi.ComponentResource {
       this.containers[m.name] = member.container;
     }
     // The image is kept as good once every app member runs healthy on it.
+    const dockerHost = pulumi.output(args.dockerHost ?? cfg.docker.host ?? "");
     const release = appMembers.length
-      ? new Release("release", { image: image.ref, repository: cfg.image.name, dockerHost: cfg.docker.host }, { parent: this, dependsOn: appMembers })
+      ? new Release("release", { image: image.ref, repository: cfg.image.name, dockerHost }, { parent: this, dependsOn: appMembers })
       : undefined;
 
     const ingress = new Ingress(
@@ -175,6 +180,7 @@ export class Device extends pulumi.ComponentResource {
         : {}),
       dashboardPassword: ingress.dashboardPassword,
       ...(release ? { appImages: release.images } : {}),
+      docker: dockerHost.apply((host) => ({ host, containers: services.map((sv) => containerName(sv.name)) })),
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints });

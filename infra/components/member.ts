@@ -5,6 +5,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec } from "../plan.ts";
+import { CELL_DRAIN_MS } from "../render/traefik.ts";
 import { renderVaultLogin } from "../render/vault-login.ts";
 import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
 
@@ -62,7 +63,8 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
   // No NODE_OPTIONS here: the image's own flags size V8's heap from the container's limit.
   const env: Record<string, string> = {
     AIOS_ROLE: spec.role ?? spec.kind,
-    ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name } : {}),
+    // a cell drains before it stops, so cells.<domain> stops sending to it first
+    ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name, AIOS_DRAIN_MS: String(CELL_DRAIN_MS) } : {}),
     AIOS_DEVICE: args.device,
     AIOS_PORT: String(spec.port),
     AIOS_NATS_URLS: args.natsUrl,

@@ -9,7 +9,8 @@ export interface ReleaseArgs {
   /** The image id the members run. */
   image: pulumi.Input<string>;
   repository: string;
-  dockerHost?: string | undefined;
+  /** DOCKER_HOST of the device's daemon; "" for the local one. */
+  dockerHost: pulumi.Input<string>;
 }
 
 export class Release extends pulumi.ComponentResource {
@@ -25,7 +26,8 @@ export class Release extends pulumi.ComponentResource {
         create: script,
         update: script,
         interpreter: ["/bin/sh", "-c"],
-        environment: { IMAGE: args.image, ...(args.dockerHost ? { DOCKER_HOST: args.dockerHost } : {}) },
+        // an empty DOCKER_HOST makes the docker CLI use its default (local) daemon
+        environment: { IMAGE: args.image, DOCKER_HOST: args.dockerHost },
         triggers: [args.image],
       },
       { parent: this },

@@ -51,6 +51,7 @@ describe("service configuration (environment only)", () => {
     [{ AIOS_HEARTBEAT_MS: "5000", AIOS_DOWN_AFTER_MS: "3000" }, "AIOS_DOWN_AFTER_MS", /longer than/],
     [{ AIOS_PUBLIC_URL: "ftp://x" }, "AIOS_PUBLIC_URL", /http/],
     [{ AIOS_INBOX_KEEP: "10" }, "AIOS_INBOX_KEEP", /integer from 1000 to 1000000/],
+    [{ AIOS_DRAIN_MS: "soon" }, "AIOS_DRAIN_MS", /integer from 0 to 60000/],
   ])("rejects %j naming %s", (override, variable, reason) => {
     const err = errorOf({ ...base, ...override } as Record<string, string>);
     expect(err).toBeInstanceOf(ConfigError);

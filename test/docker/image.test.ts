@@ -8,7 +8,7 @@ import { hasTool } from "../helpers/tools.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { TEST_TOKEN } from "../helpers/service.ts";
-import { localBaseImage, peakMemoryMb, startEngine, type Engine } from "./engine.ts";
+import { buildAppImage, peakMemoryMb, startEngine, type Engine } from "./engine.ts";
 import { parseConfig } from "../../infra/config.ts";
 import { planServices } from "../../infra/plan.ts";
 import { loadStackConfig } from "../infra/stack-config.ts";
@@ -28,11 +28,7 @@ describe.skipIf(!hasTool("dockerd") || !hasTool("nats-server"))("app/Dockerfile"
   beforeAll(async () => {
     engine = await startEngine();
     nats = await startNats();
-    localBaseImage(engine, BASE);
-    // --network host: npm ci reaches the registry as this machine does
-    engine.docker(["build", "--network", "host", "--build-arg", `NODE_IMAGE=${BASE}`, "-t", IMAGE, APP_DIR], {
-      timeoutMs: 240_000,
-    });
+    buildAppImage(engine, IMAGE, BASE);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     container = engine

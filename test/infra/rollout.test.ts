@@ -22,7 +22,7 @@ describe("updates of the desktop stack", () => {
     const all = containers(resources);
     expect(all.length).toBe(10);
     for (const c of all) {
-      expect(c.inputs, c.name).toMatchObject({ wait: true, waitTimeout: 120, destroyGraceSeconds: 15 });
+      expect(c.inputs, c.name).toMatchObject({ wait: true, waitTimeout: 120, destroyGraceSeconds: 20 });
       expect(c.deleteBeforeReplace, c.name).toBe(true);
     }
   });
@@ -53,10 +53,19 @@ describe("updates of the desktop stack", () => {
       expect(release.startedAt, name).toBeGreaterThan(container(resources, name).answeredAt);
     }
     const image = `sha256:${"a".repeat(64)}`;
-    expect(unwrap(release.inputs.environment)).toEqual({ IMAGE: image });
+    expect(unwrap(release.inputs.environment)).toEqual({ IMAGE: image, DOCKER_HOST: "" });
     expect(unwrap(release.inputs.triggers)).toEqual([image]);
     expect(String(release.inputs.create)).toContain("REPO='aios-app'");
     expect(await resolve(device.outputs.appImages!)).toEqual({ good: image, previous: "" });
+  });
+
+  it("exports where the containers run and their names, for the health check of npm run drift", async () => {
+    const { device } = await runStack("desktop", { "aios:docker": JSON.stringify({ host: "ssh://me@desktop" }) });
+    const out = await resolve(device.outputs.docker);
+    expect(out.host).toBe("ssh://me@desktop");
+    expect(out.containers).toContain("aios-father");
+    expect(out.containers).toHaveLength(10);
+    expect(await resolve((await runStack("laptop")).device.outputs.docker)).toMatchObject({ host: "" });
   });
 
   it("with aios:image.deploy, runs that image in the app containers and builds nothing", async () => {

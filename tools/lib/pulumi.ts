@@ -40,6 +40,22 @@ export function runPulumi(args: string[], env: NodeJS.ProcessEnv = process.env):
   });
 }
 
+/** Runs a pulumi command that prints JSON; throws an Error with one line saying what to do. */
+export async function pulumiJson(args: string[], stack: string): Promise<unknown> {
+  const result = await runPulumi(args);
+  if (result.code !== 0) throw new Error(explainFailure(result, stack));
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`\`pulumi ${args.join(" ")}\` did not print JSON`);
+  }
+}
+
+/** A stack's outputs (`pulumi stack output --json`; secrets show as "[secret]"). */
+export async function stackOutputs(stack: string): Promise<Record<string, unknown>> {
+  return (await pulumiJson(["stack", "output", "--json", "-s", stack], stack)) as Record<string, unknown>;
+}
+
 /** One line explaining why a pulumi command failed for `stack`, with what to do about it. */
 export function explainFailure(result: PulumiResult, stack: string): string {
   const err = result.stderr;
