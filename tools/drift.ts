@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, runCommand } from "./lib/cli.ts";
 import { driftedResources, parsePreview, previewErrors, type DriftedResource } from "./lib/preview.ts";
-import { describeUnhealthy, inspectContainers, isUnhealthy, readStackDocker, type ContainerHealth } from "./lib/health.ts";
+import { describeHealth, inspectContainers, isUnhealthy, readStackDocker, type ContainerHealth } from "./lib/health.ts";
 import { checkStackNames, explainFailure, listStacks, PulumiMissingError, runPulumi, type PulumiResult } from "./lib/pulumi.ts";
 
 export type StackDrift =
@@ -66,7 +66,7 @@ function healthReport(stack: string, h: StackHealth): string | undefined {
   if (h.kind === "no-output") return `${stack}: container health not checked: the stack has no \`docker\` output yet (pulumi up -s ${stack})`;
   const n = h.unhealthy.length;
   if (!n) return undefined;
-  return [`${stack}: ${n} container${n === 1 ? "" : "s"} running but unhealthy`, ...h.unhealthy.map((c) => `  ${describeUnhealthy(c)}`)].join("\n");
+  return [`${stack}: ${n} container${n === 1 ? "" : "s"} running but unhealthy`, ...h.unhealthy.map((c) => `  ${describeHealth(c)}`)].join("\n");
 }
 
 async function main(): Promise<number> {

@@ -7,11 +7,11 @@
 // which saves the pin in Pulumi.<stack>.yaml; `pulumi config rm --path aios:image.deploy` returns
 // the stack to building app/. Data volumes are not touched: only app containers are replaced.
 // Exit: pulumi's (0 deployed; 1 it failed or there is nothing to roll back to).
-import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EXIT_ERROR, runCommand } from "./lib/cli.ts";
-import { checkStackNames, PulumiMissingError, pulumiJson, stackOutputs } from "./lib/pulumi.ts";
+import { checkStackNames, pulumiJson, runPulumiShown, stackOutputs } from "./lib/pulumi.ts";
+import { explainFailedUp } from "./up.ts";
 
 const appImages = z.object({ good: z.string(), previous: z.string() });
 const history = z.array(z.object({ kind: z.string(), result: z.string().optional(), version: z.number() }));
@@ -40,17 +40,6 @@ export async function rollbackTarget(stack: string): Promise<Target> {
   return { image: kept.data.previous, why: "the release before the current one" };
 }
 
-/** `pulumi up` with its output shown as it runs. */
-function deploy(stack: string, image: string): Promise<number> {
-  const bin = process.env.PULUMI_BIN || "pulumi";
-  const args = ["up", "--yes", "--non-interactive", "-s", stack, "--config-path", "--config", `aios:image.deploy=${image}`];
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: "inherit" });
-    child.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "ENOENT" ? new PulumiMissingError(bin) : err));
-    child.once("close", (code) => resolve(code ?? 1));
-  });
-}
-
 async function main(): Promise<number> {
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new Error("usage: ./aios rollback -- <stack>");
@@ -58,9 +47,10 @@ async function main(): Promise<number> {
   const target = await rollbackTarget(stack);
   console.log(`${stack}: rolling the app containers back to ${target.image} (${target.why}); nothing is built`);
   const started = Date.now();
-  const code = await deploy(stack, target.image);
+  const code = await runPulumiShown(["up", "--yes", "--non-interactive", "-s", stack, "--config-path", "--config", `aios:image.deploy=${target.image}`]);
   if (code !== 0) {
     console.error(`${stack}: rollback failed: pulumi up exited with ${code} (see above)`);
+    for (const line of await explainFailedUp(stack)) console.error(line);
     return EXIT_ERROR;
   }
   console.log(

@@ -97,8 +97,22 @@ export function inspectContainers(host: string, names: string[]): Promise<Contai
 
 export const isUnhealthy = (c: ContainerHealth): boolean => c.running && c.health === "unhealthy";
 
-/** One line: the container, how long it has failed, and what its last check printed. */
-export function describeUnhealthy(c: ContainerHealth): string {
+/** Has a health check and is not passing it (starting, unhealthy, or not running at all). */
+export const isNotHealthy = (c: ContainerHealth): boolean => c.health !== undefined && (!c.running || c.health !== "healthy");
+
+/** One line: the container, its state, how long it has failed, and what its last check printed. */
+export function describeHealth(c: ContainerHealth): string {
+  const state = c.running ? c.health : `not running (health ${c.health})`;
   const last = c.lastCheck ? `; last check exit ${c.lastCheck.exitCode}: ${c.lastCheck.output.replace(/\s+/g, " ") || "(no output)"}` : "";
-  return `${c.name}: unhealthy, ${c.failingStreak} failed check${c.failingStreak === 1 ? "" : "s"} in a row${last}`;
+  return `${c.name}: ${state}, ${c.failingStreak} failed check${c.failingStreak === 1 ? "" : "s"} in a row${last}`;
+}
+
+/**
+ * After a failed `pulumi up`: each container of the stack that is not healthy, described. The
+ * Docker provider's error names the resource but not why its health check fails.
+ */
+export async function notHealthyReport(stack: string): Promise<string[]> {
+  const docker = await readStackDocker(stack);
+  if (!docker) return [];
+  return (await inspectContainers(docker.host, docker.containers)).filter(isNotHealthy).map(describeHealth);
 }

@@ -40,6 +40,18 @@ export function runPulumi(args: string[], env: NodeJS.ProcessEnv = process.env):
   });
 }
 
+/** Runs pulumi with its output on this terminal (it may prompt); resolves to its exit code. */
+export function runPulumiShown(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const bin = env.PULUMI_BIN || "pulumi";
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env, stdio: "inherit" });
+    child.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "ENOENT" || err.code === "EACCES" ? new PulumiMissingError(bin) : err),
+    );
+    child.once("close", (code) => resolve(code ?? 1));
+  });
+}
+
 /** Runs a pulumi command that prints JSON; throws an Error with one line saying what to do. */
 export async function pulumiJson(args: string[], stack: string): Promise<unknown> {
   const result = await runPulumi(args);
