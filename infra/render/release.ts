@@ -28,8 +28,13 @@ export interface ReleaseImages {
 
 /** The script's stdout; throws naming what is wrong. */
 export function parseRelease(stdout: string): ReleaseImages {
-  const parsed = JSON.parse(stdout.trim()) as Partial<ReleaseImages>;
-  if (typeof parsed.good !== "string" || typeof parsed.previous !== "string") {
+  let parsed: Partial<ReleaseImages> | null;
+  try {
+    parsed = JSON.parse(stdout.trim()) as Partial<ReleaseImages> | null;
+  } catch {
+    parsed = null;
+  }
+  if (typeof parsed?.good !== "string" || typeof parsed.previous !== "string") {
     throw new Error(`release step printed ${JSON.stringify(stdout.trim())}, expected {"good":…,"previous":…}`);
   }
   return { good: parsed.good, previous: parsed.previous };
