@@ -49,7 +49,7 @@ describe("desktop stack under mocks", () => {
     expect(unwrap(mesh.inputs.ipamConfigs)).toEqual([{ subnet: "172.28.0.0/16" }]);
   });
 
-  it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes, the device's provider; app containers with the image's NODE_OPTIONS and probe", () => {
+  it("every container: unless-stopped, 30 s health check waited for on update, deleted before its replacement, memory limit, known networks and volumes, the device's provider; app containers with the image's NODE_OPTIONS and probe", () => {
     checkContainerBasics(resources);
   });
 

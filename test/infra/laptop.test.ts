@@ -37,7 +37,7 @@ describe("laptop stack under mocks", () => {
     expect(resources.filter((r) => r.type === "command:local:Command").map((r) => r.name)).toEqual(["release"]);
   });
 
-  it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes; app containers with the image's NODE_OPTIONS and probe", () => {
+  it("every container: unless-stopped, 30 s health check waited for on update, deleted before its replacement, memory limit, known networks and volumes; app containers with the image's NODE_OPTIONS and probe", () => {
     checkContainerBasics(resources);
   });
 
