@@ -4,6 +4,7 @@
 // run with the same config registering exactly the same inputs (no perpetual diff).
 import { describe, expect, it } from "vitest";
 import { parseConfig, StackConfigError } from "../../infra/config.ts";
+import { CELL_DRAIN_MS } from "../../infra/render/traefik.ts";
 import { CONTAINER, containers } from "./device-checks.ts";
 import { resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
 import { loadStackConfig } from "./stack-config.ts";
@@ -25,6 +26,16 @@ describe("updates of the desktop stack", () => {
       expect(c.inputs, c.name).toMatchObject({ wait: true, waitTimeout: 120, destroyGraceSeconds: 20 });
       expect(c.deleteBeforeReplace, c.name).toBe(true);
     }
+  });
+
+  it("has each cell drain before it stops, for longer than cells.<domain> needs to notice; other members stop at once", async () => {
+    const { resources } = await runStack("desktop");
+    const drain = (name: string) => (unwrap(container(resources, name).inputs.envs) as string[]).find((e) => e.startsWith("AIOS_DRAIN_MS="));
+    expect(drain("father")).toBe(`AIOS_DRAIN_MS=${CELL_DRAIN_MS}`);
+    expect(drain("nous")).toBe(`AIOS_DRAIN_MS=${CELL_DRAIN_MS}`);
+    expect(drain("discovery")).toBeUndefined();
+    // the drain fits in the stop grace period, with the time to close after it
+    expect(CELL_DRAIN_MS + 10_000).toBeLessThanOrEqual(Number(container(resources, "father").inputs.destroyGraceSeconds) * 1000);
   });
 
   it("takes the timeout from aios:rollout.healthTimeout, and names the key when it is out of range", async () => {
