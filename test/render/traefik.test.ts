@@ -35,7 +35,7 @@ describe("Traefik files (structure)", () => {
 
   it("checks the cells often enough that a draining cell is out before it stops, and retries a request on the next cell", () => {
     const d = checkTraefikDynamic(dynamic);
-    const check = d.http.services.cells!.loadBalancer.healthCheck as { interval: string; timeout: string };
+    const check = d.http.services.cells!.loadBalancer.healthCheck as unknown as { interval: string; timeout: string };
     const secs = (v: string) => Number(v.replace(/s$/, ""));
     expect((secs(check.interval) + secs(check.timeout)) * 1000).toBeLessThan(CELL_DRAIN_MS);
     expect(d.http.routers.cells!.middlewares).toEqual([CELLS_RETRY]);
