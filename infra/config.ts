@@ -18,6 +18,13 @@ const host = z
   .string({ error: "expected a host name or IP address" })
   .regex(/^[A-Za-z0-9.-]+$/, "expected a host name or IP address (no scheme, no port)");
 const duration = z.string({ error: "expected a duration like 30s or 5m" }).regex(/^\d+(ms|s|m|h)$/, "expected a duration like 30s or 5m");
+/** Seconds in a duration accepted by `duration` (ms round up to a whole second). */
+export function durationSeconds(d: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const n = Number(m[1]);
+  return Math.ceil(m[2] === "ms" ? n / 1000 : m[2] === "s" ? n : m[2] === "m" ? n * 60 : n * 3600);
+}
 const pem = z
   .string({ error: "expected a PEM certificate" })
   .regex(
@@ -105,6 +112,11 @@ export const deviceShape = {
       name: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, "expected an image repository name").default("aios-app"),
       /** Build arg NODE_IMAGE of app/Dockerfile (a Node 24 image); unset keeps its default. */
       nodeImage: z.string().min(1).optional(),
+      /** An image already on the device (its id) to run instead of building app/: what `./aios rollback` sets. */
+      deploy: z
+        .string({ error: "expected an image id sha256:<64 hex digits>" })
+        .regex(/^sha256:[0-9a-f]{64}$/, "expected an image id sha256:<64 hex digits> (see `docker image ls --no-trunc`)")
+        .optional(),
     })
     .default({ name: "aios-app" }),
   networks: z
@@ -183,6 +195,14 @@ export const deviceShape = {
   publishMetrics: z
     .strictObject({ natsExporterPort: port.default(7777), traefikMetricsPort: port.default(8082) })
     .optional(),
+  /** Updates: how long `pulumi up` waits for each new container to turn healthy (the Docker provider's waitTimeout). */
+  rollout: z
+    .strictObject({
+      healthTimeout: duration
+        .refine((d) => durationSeconds(d) >= 10 && durationSeconds(d) <= 3600, { message: "expected from 10s to 1h" })
+        .default("2m"),
+    })
+    .default({ healthTimeout: "2m" }),
   memoryMb: z.partialRecord(z.enum(INFRA_SERVICES), mb).default({}),
   /** Sum of all memory limits must stay at or under this (the laptop's light footprint). */
   memoryBudgetMb: mb.optional(),

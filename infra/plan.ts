@@ -1,7 +1,7 @@
 // What a device runs, derived from its config: one list of services (ports, memory, networks,
 // routes, scrape targets). Render functions and components both read this plan, so the files
 // and the containers cannot disagree about a name or a port.
-import type { DeviceConfigBase } from "./config.ts";
+import { durationSeconds, type DeviceConfigBase } from "./config.ts";
 import { DEFAULT_MEMORY_MB, ORGANELLE_HOST, ORGANELLE_PORTS, type OrganelleRole, type ServiceKind } from "./services.ts";
 
 export type NetworkName = "ingress" | "mesh" | "observability";
@@ -33,7 +33,7 @@ export interface ServiceSpec {
   /** The container a hosted role runs in (the organelle host); unset when it has its own. */
   container?: string;
   /** The organelle host's roles: each keeps its own name (a network alias), port and route. */
-  hosts?: ServiceSpec[];
+  hosts?: Omit<ServiceSpec, "waitSeconds">[];
   networks: NetworkName[];
   /** HTTP health path on `port`. */
   healthPath: string;
@@ -46,6 +46,8 @@ export interface ServiceSpec {
   level?: number;
   /** Extra plain AIOS_* settings from the config. */
   env?: Record<string, string>;
+  /** How long an update waits for a new container of it to turn healthy (rollout.healthTimeout). */
+  waitSeconds: number;
 }
 
 export interface ScrapeTarget {
@@ -56,13 +58,16 @@ export interface ScrapeTarget {
 
 const APP_HEALTH = "/health";
 
+/** A service before the device-wide settings every service gets. */
+type Planned = Omit<ServiceSpec, "waitSeconds">;
+
 function app(
   name: string,
   kind: "cell" | "discovery" | "organelle" | "organelle-host",
   role: ServiceSpec["role"],
   port: number,
   memoryMb: number,
-): ServiceSpec {
+): Planned {
   return {
     name,
     kind,
@@ -86,7 +91,7 @@ export function organellePort(o: { role: OrganelleRole; port?: number | undefine
 export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
   const mem = (kind: keyof typeof DEFAULT_MEMORY_MB, override?: number): number =>
     override ?? (cfg.memoryMb as Partial<Record<string, number>>)[kind] ?? DEFAULT_MEMORY_MB[kind];
-  const out: ServiceSpec[] = [];
+  const out: Planned[] = [];
   for (const c of cfg.cells) {
     out.push({
       ...app(c.id, "cell", "cell", c.port, mem("cell", c.memoryMb)),
@@ -97,7 +102,7 @@ export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
   if (cfg.discovery) out.push(app("discovery", "discovery", "discovery", cfg.discovery.port, mem("discovery", cfg.discovery.memoryMb)));
   const shared = cfg.organelleHost.mode === "shared" && cfg.organelles.length > 0;
   const organelles = cfg.organelles.map(
-    (o): ServiceSpec => ({
+    (o): Planned => ({
       ...app(o.role, "organelle", o.role, organellePort(o), shared ? 0 : mem("organelle", o.memoryMb)),
       ...(shared ? { container: ORGANELLE_HOST, dataPath: `/data/${o.role}` } : {}),
       ...(o.env ? { env: o.env } : {}),
@@ -161,7 +166,8 @@ export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
     out.push(infra("alertmanager", 9093, mem("alertmanager"), ["ingress", "observability"], "/-/healthy", true, "/alertmanager"));
   }
   if (o.grafana) out.push(infra("grafana", 3000, mem("grafana"), ["ingress", "observability"], "/api/health", false, "/var/lib/grafana"));
-  return out;
+  const waitSeconds = durationSeconds(cfg.rollout.healthTimeout);
+  return out.map((s) => ({ ...s, waitSeconds }));
 }
 
 function infra(
@@ -172,7 +178,7 @@ function infra(
   healthPath: string,
   protectedRoute: boolean,
   dataPath: string,
-): ServiceSpec {
+): Planned {
   return { name, kind: name, port, publish: [], memoryMb, networks, healthPath, routed: true, protectedRoute, dataPath };
 }
 

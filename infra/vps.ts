@@ -139,6 +139,7 @@ export class Vps extends pulumi.ComponentResource {
         publicHost,
         publicUrls: "routes",
         clientBus: { url: vpsBusUrl(cfg.domain, cfg.ingress.httpsPort), tlsFirst: true },
+        dockerHost: this.droplet.dockerHost,
       },
       {
         parent: this,

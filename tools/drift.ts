@@ -1,11 +1,14 @@
 // npm run drift [-- <stack>...]: does each stack's real infrastructure still match the program?
 // Runs `pulumi preview --refresh --expect-no-changes --json` per stack and reads the JSON, because
-// Pulumi's exit code is the same for "changes found" and "preview failed".
-// Exit 0: no drift anywhere; 2: something drifted; 1: any stack could not be checked.
+// Pulumi's exit code is the same for "changes found" and "preview failed". Then, on the daemon
+// the stack's `docker` output names, it finds containers that run but fail their health check:
+// Pulumi sees those as unchanged.
+// Exit 0: no drift anywhere; 2: something drifted or is unhealthy; 1: any stack could not be checked.
 import { parseArgs } from "node:util";
 import { EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, runCommand } from "./lib/cli.ts";
 import { driftedResources, parsePreview, previewErrors, type DriftedResource } from "./lib/preview.ts";
-import { checkStackNames, explainFailure, listStacks, runPulumi, type PulumiResult } from "./lib/pulumi.ts";
+import { describeHealth, inspectContainers, isUnhealthy, readStackDocker, type ContainerHealth } from "./lib/health.ts";
+import { checkStackNames, explainFailure, listStacks, PulumiMissingError, runPulumi, type PulumiResult } from "./lib/pulumi.ts";
 
 export type StackDrift =
   | { kind: "clean" }
@@ -45,6 +48,27 @@ function report(stack: string, d: StackDrift): string {
   ].join("\n");
 }
 
+type StackHealth = { kind: "checked"; unhealthy: ContainerHealth[] } | { kind: "no-output" } | { kind: "error"; message: string };
+
+async function checkHealth(stack: string): Promise<StackHealth> {
+  try {
+    const docker = await readStackDocker(stack);
+    if (!docker) return { kind: "no-output" };
+    return { kind: "checked", unhealthy: (await inspectContainers(docker.host, docker.containers)).filter(isUnhealthy) };
+  } catch (err) {
+    if (err instanceof PulumiMissingError) throw err;
+    return { kind: "error", message: (err as Error).message };
+  }
+}
+
+function healthReport(stack: string, h: StackHealth): string | undefined {
+  if (h.kind === "error") return `${stack}: error: container health not checked: ${h.message}`;
+  if (h.kind === "no-output") return `${stack}: container health not checked: the stack has no \`docker\` output yet (pulumi up -s ${stack})`;
+  const n = h.unhealthy.length;
+  if (!n) return undefined;
+  return [`${stack}: ${n} container${n === 1 ? "" : "s"} running but unhealthy`, ...h.unhealthy.map((c) => `  ${describeHealth(c)}`)].join("\n");
+}
+
 async function main(): Promise<number> {
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });
   const stacks = positionals.length ? checkStackNames(positionals) : listStacks(process.cwd());
@@ -54,8 +78,16 @@ async function main(): Promise<number> {
     const result = await runPulumi(["preview", "--refresh", "--expect-no-changes", "--json", "-s", stack]);
     const d = judgePreview(result, stack);
     console.log(report(stack, d)); // one ordered report on stdout, errors included
-    if (d.kind === "error") errors++;
+    if (d.kind === "error") {
+      errors++;
+      continue;
+    }
     if (d.kind === "drift") drifted++;
+    const h = await checkHealth(stack);
+    const line = healthReport(stack, h);
+    if (line) console.log(line);
+    if (h.kind === "error") errors++;
+    if (h.kind === "checked" && h.unhealthy.length && d.kind === "clean") drifted++;
   }
   return errors ? EXIT_ERROR : drifted ? EXIT_ATTENTION : EXIT_OK;
 }

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EXIT_ERROR, EXIT_OK, runCommand } from "./lib/cli.ts";
 import { mergeEntries, powershellFirewall, powershellHosts, withBlock, type PublishedPort, type StackHosts } from "./lib/hosts-file.ts";
-import { checkStackNames, listStacks, PulumiMissingError, readStackOutputs } from "./lib/pulumi.ts";
+import { checkStackNames, listStacks, PulumiMissingError, stackOutputs } from "./lib/pulumi.ts";
 
 const outputsSchema = z.object({
   hostsEntries: z.array(z.string().regex(/^\S+ \S+$/, "expected `<address> <name>` lines")).optional(),
@@ -25,7 +25,7 @@ interface StackRead extends StackHosts {
 const onWindows = () => process.platform === "win32" || /microsoft/i.test(release());
 
 async function readStack(stack: string): Promise<StackRead | undefined> {
-  const parsed = outputsSchema.safeParse(await readStackOutputs(stack));
+  const parsed = outputsSchema.safeParse(await stackOutputs(stack));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`stack "${stack}": output ${issue.path.join(".")}: ${issue.message}`);

@@ -12,6 +12,13 @@ import authPlugin from "./plugins/auth.ts";
 import busPlugin from "./plugins/bus.ts";
 import { ROLE_PLUGINS } from "./roles/index.ts";
 
+declare module "fastify" {
+  interface FastifyInstance {
+    /** draining: set on SIGTERM while the service still serves before it closes (/health says 503). */
+    lifecycle: { draining: boolean };
+  }
+}
+
 export interface BuildOptions {
   config: AppConfig;
   /** false for silence (tests); by default JSON lines on stdout at AIOS_LOG_LEVEL. */
@@ -54,6 +61,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       if ((err.statusCode ?? 500) >= 500) log.error({ err }, `${req.method} ${req.url} failed`);
     });
   }
+  // one object for the whole app, so the entry point's SIGTERM handler reaches the role's /health
+  app.decorate("lifecycle", { draining: false });
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
   await app.register(overloadPlugin);

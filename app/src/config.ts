@@ -60,6 +60,11 @@ export interface AppConfig {
   limits: Limits;
   /** Addresses and CIDRs of proxies whose X-Forwarded-For names the client (Traefik's network). */
   trustProxy: string[];
+  /**
+   * On SIGTERM, how long /health answers 503 "draining" while the service still serves, before
+   * it closes: a load balancer's health check takes it out first (AIOS_DRAIN_MS, default 0).
+   */
+  drainMs: number;
   /** Extra role-specific variables (AIOS_*), validated by the role that reads them. */
   env: Record<string, string | undefined>;
 }
@@ -251,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel,
     limits: limits(env, bodyLimit),
     trustProxy: trustProxy(env.AIOS_TRUST_PROXY),
+    drainMs: intIn("AIOS_DRAIN_MS", env.AIOS_DRAIN_MS, 0, 0, 60_000),
     env,
   };
 }

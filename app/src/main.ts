@@ -35,10 +35,17 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    for (const a of apps) a.log.info(`${signal}: stopping`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // cells drain first (AIOS_DRAIN_MS): /health says 503 while everything else is still served
+    const drainMs = Math.max(0, ...apps.map((a) => a.config.drainMs));
+    for (const a of apps) {
+      a.log.info(`${signal}: stopping${a.config.drainMs ? `, draining for ${a.config.drainMs} ms first` : ""}`);
+      a.lifecycle.draining = true;
+    }
+    const force = setTimeout(() => process.exit(1), drainMs + 10_000);
     force.unref();
-    closeAll().then(() => process.exit(0));
+    setTimeout(() => {
+      closeAll().then(() => process.exit(0));
+    }, drainMs);
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

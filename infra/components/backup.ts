@@ -78,7 +78,8 @@ export class Backup extends pulumi.ComponentResource {
           { file: RCLONE_CONFIG, content: rcloneConfig },
         ],
       },
-      { ...onDroplet, dependsOn: [bucket] },
+      // fixed name: the old runner goes before its replacement starts
+      { ...onDroplet, dependsOn: [bucket], deleteBeforeReplace: true },
     );
     this.bucketName = bucket.name;
     this.registerOutputs({ bucketName: this.bucketName });

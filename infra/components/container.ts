@@ -1,11 +1,17 @@
 // The settings every container of a device shares: restart policy, a 30 s health check, a
 // memory limit, only the networks it needs (with its service name as alias), a data volume.
+// Updates are health-gated: the Docker provider waits for the new container's health check to
+// pass (up to spec.waitSeconds) and fails the update otherwise. A container keeps its name and
+// host ports across a replacement, so the old one goes first (deleteBeforeReplace), after a
+// SIGTERM and up to STOP_GRACE_SECONDS to finish its requests.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NETWORKS, type ServiceSpec } from "../plan.ts";
 
 export const HEALTH_INTERVAL = "30s";
 export const RESTART = "unless-stopped";
+/** A cell drains for CELL_DRAIN_MS after SIGTERM, then closes its server; a margin before Docker kills it. */
+export const STOP_GRACE_SECONDS = 20;
 
 export interface ContainerArgs {
   spec: ServiceSpec;
@@ -47,8 +53,11 @@ export function serviceContainer(args: ContainerArgs, opts: pulumi.CustomResourc
       ...(args.tmpfs ? { tmpfs: args.tmpfs } : {}),
       uploads: args.uploads ?? [],
       logOpts: { "max-size": "10m", "max-file": "3" },
+      wait: true,
+      waitTimeout: spec.waitSeconds,
+      destroyGraceSeconds: STOP_GRACE_SECONDS,
     },
-    opts,
+    { ...opts, deleteBeforeReplace: true },
   );
 }
 

@@ -3,17 +3,20 @@
 // place to run the same composition (its stack passes the droplet's provider).
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeviceConfigBase, LanDnsConfig } from "../config.ts";
+import { durationSeconds, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
 import { lanNames, renderHostsEntries } from "../lan-names.ts";
 import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
 import type { ServiceKind } from "../services.ts";
+import type { ReleaseImages } from "../render/release.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
+import { containerName } from "./container.ts";
 import { LanDns, lanDnsSpec } from "./lan-dns.ts";
 import { Cell, Discovery, Organelle, OrganelleHost, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
+import { Release } from "./release.ts";
 import { Observability } from "./observability.ts";
 import { LocalCa } from "./tls.ts";
 import { Vault } from "./vault.ts";
@@ -45,6 +48,8 @@ export interface DeviceArgs {
   publicUrls?: "ports" | "routes";
   /** Default: plain NATS on publicHost's client port. */
   clientBus?: ClientBus;
+  /** DOCKER_HOST of the provider's daemon, for commands run against it. Default: aios:docker.host (unset: local). */
+  dockerHost?: pulumi.Input<string>;
   /**
    * A device on a LAN (the desktop and laptop stacks): its names go out as `hostsEntries`, and
    * with `dns` it runs the LAN's DNS server. Unset on the VPS, whose names are public DNS records.
@@ -72,6 +77,10 @@ export interface DeviceOutputs {
   /** LAN devices: `<address> <name>` lines for machines that cannot use the LAN DNS server. */
   hostsEntries?: string[];
   publishedPorts: PublishedPort[];
+  /** The app images kept on the device by the last release (what `./aios rollback` deploys). */
+  appImages?: pulumi.Output<ReleaseImages>;
+  /** Where the containers run and their names: what `npm run drift` checks the health of. */
+  docker: pulumi.Output<{ host: string; containers: string[] }>;
 }
 
 export class Device extends pulumi.ComponentResource {
@@ -124,13 +133,21 @@ export class Device extends pulumi.ComponentResource {
       : undefined;
     if (vault) this.containers.vault = vault.container;
 
-    const image = new AppImage("app-image", { name: cfg.image.name, nodeImage: cfg.image.nodeImage }, { parent: this, provider: args.provider });
+    const image = new AppImage(
+      "app-image",
+      { name: cfg.image.name, nodeImage: cfg.image.nodeImage, deploy: cfg.image.deploy },
+      { parent: this, provider: args.provider },
+    );
     const publicHost = pulumi.output(args.publicHost);
-    const publicUrl = (m: ServiceSpec): pulumi.Input<string> =>
+    const publicUrl = (m: Omit<ServiceSpec, "waitSeconds">): pulumi.Input<string> =>
       args.publicUrls === "routes"
         ? serviceUrl(cfg, m.name)
         : pulumi.interpolate`http://${publicHost}:${m.publish[0]?.external ?? m.port}`;
     const clientBus = args.clientBus ?? { url: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`, tlsFirst: false };
+    // Cells are replaced one at a time, in config order: each waits for the one before it to be
+    // healthy again, so the cells.<domain> load balancer always has a cell left.
+    let previousCell: Cell | undefined;
+    const appMembers: pulumi.Resource[] = [];
     for (const m of members) {
       const credentials: MemberCredentials = vault
         ? {
@@ -145,10 +162,17 @@ export class Device extends pulumi.ComponentResource {
       const member = new Kind(
         m.name,
         { spec: m, image: image.ref, device: cfg.device, publicUrl, natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
-        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
+        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : []), ...(previousCell ? [previousCell] : [])] },
       );
+      if (member instanceof Cell) previousCell = member;
+      appMembers.push(member);
       this.containers[m.name] = member.container;
     }
+    // The image is kept as good once every app member runs healthy on it.
+    const dockerHost = pulumi.output(args.dockerHost ?? cfg.docker.host ?? "");
+    const release = appMembers.length
+      ? new Release("release", { image: image.ref, repository: cfg.image.name, dockerHost }, { parent: this, dependsOn: appMembers })
+      : undefined;
 
     const ingress = new Ingress(
       "ingress",
@@ -177,7 +201,7 @@ export class Device extends pulumi.ComponentResource {
     const names = lan ? lanNames(cfg, lan.dns?.hosts ?? []) : [];
     let dnsSpec: ServiceSpec | undefined;
     if (lan?.dns) {
-      const dnsArgs = { dns: lan.dns, domain: cfg.domain, lanAddress: cfg.lanAddress, names };
+      const dnsArgs = { dns: lan.dns, domain: cfg.domain, lanAddress: cfg.lanAddress, names, waitSeconds: durationSeconds(cfg.rollout.healthTimeout) };
       dnsSpec = lanDnsSpec(dnsArgs);
       this.containers.dns = new LanDns("dns", dnsArgs, o).container;
     }
@@ -196,6 +220,8 @@ export class Device extends pulumi.ComponentResource {
         ? { vaultUnsealKey: vault.init.apply((r) => r.unsealKey), vaultRootToken: vault.init.apply((r) => r.rootToken) }
         : {}),
       dashboardPassword: ingress.dashboardPassword,
+      ...(release ? { appImages: release.images } : {}),
+      docker: dockerHost.apply((host) => ({ host, containers: services.map((sv) => containerName(sv.name)) })),
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints, publishedPorts: this.outputs.publishedPorts });

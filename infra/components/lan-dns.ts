@@ -18,6 +18,8 @@ export interface LanDnsArgs {
   domain: string;
   lanAddress: string;
   names: LanName[];
+  /** How long an update waits for the new container to turn healthy (rollout.healthTimeout). */
+  waitSeconds: number;
 }
 
 /** Pure: the container's plan (the health probe asks the server for the first of its names). */
@@ -33,6 +35,7 @@ export function lanDnsSpec(args: LanDnsArgs): ServiceSpec {
     healthPath: "",
     routed: false,
     protectedRoute: false,
+    waitSeconds: args.waitSeconds,
   };
 }
 

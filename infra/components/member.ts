@@ -8,6 +8,7 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { scopePrefix } from "../../app/src/host.ts";
 import type { ServiceSpec } from "../plan.ts";
+import { CELL_DRAIN_MS } from "../render/traefik.ts";
 import { renderVaultLogin } from "../render/vault-login.ts";
 import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
 
@@ -25,7 +26,7 @@ export interface MemberArgs {
   image: pulumi.Input<string>;
   device: string;
   /** The URL other members and devices use to reach a service (its AIOS_PUBLIC_URL). */
-  publicUrl: (s: ServiceSpec) => pulumi.Input<string>;
+  publicUrl: (s: Omit<ServiceSpec, "waitSeconds">) => pulumi.Input<string>;
   natsUrl: string;
   /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
   trustProxy: string;
@@ -86,7 +87,8 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
   }
   const env: Record<string, string> = {
     AIOS_ROLE: spec.role ?? spec.kind,
-    ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name } : {}),
+    // a cell drains before it stops, so cells.<domain> stops sending to it first
+    ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name, AIOS_DRAIN_MS: String(CELL_DRAIN_MS) } : {}),
     AIOS_PORT: String(spec.port),
     ...shared,
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),

@@ -14,7 +14,17 @@ export const TRAEFIK_FILES = {
 } as const;
 export const AUTH_MIDDLEWARE = "dashboard-auth";
 export const CELLS_SERVICE = "cells";
+export const CELLS_RETRY = "cells-retry";
+/** Attempts in all (Traefik counts the first): enough to get past one cell that is down. */
+export const CELLS_RETRY_ATTEMPTS = 3;
 const HEALTH = { interval: "10s", timeout: "3s" };
+/** The cells.<domain> load balancer checks more often: a cell being replaced is out within 7 s. */
+export const CELLS_HEALTH = { interval: "5s", timeout: "2s" };
+/**
+ * How long a cell keeps serving after SIGTERM while its /health says 503 (AIOS_DRAIN_MS): longer
+ * than one CELLS_HEALTH interval plus its timeout, so the load balancer has dropped it by then.
+ */
+export const CELL_DRAIN_MS = 8000;
 
 export function renderTraefikStatic(opts: { httpsPort: number }): string {
   const to = opts.httpsPort === 443 ? "websecure" : `:${opts.httpsPort}`;
@@ -80,11 +90,14 @@ export function renderTraefikDynamic(opts: TraefikRoutes): string {
     }
   }
   if (opts.cellBackends.length) {
-    routers[CELLS_SERVICE] = route(host(CELLS_SERVICE), CELLS_SERVICE);
+    // A cell being replaced drains first (503 on /health, CELL_DRAIN_MS) so the health check drops
+    // it; a request that still meets a closed port goes on to the next cell through the retry.
+    middlewares[CELLS_RETRY] = { retry: { attempts: CELLS_RETRY_ATTEMPTS } };
+    routers[CELLS_SERVICE] = route(host(CELLS_SERVICE), CELLS_SERVICE, [CELLS_RETRY]);
     services[CELLS_SERVICE] = {
       loadBalancer: {
         servers: opts.cellBackends.map((b) => ({ url: b.url })),
-        healthCheck: { path: "/health", ...HEALTH },
+        healthCheck: { path: "/health", ...CELLS_HEALTH },
       },
     };
   }

@@ -68,6 +68,7 @@ describe("service configuration (environment only)", () => {
     [{ AIOS_RETRY_AFTER_S: "0" }, "AIOS_RETRY_AFTER_S", /integer from 1 to 3600/],
     [{ AIOS_BODY_DRAIN_LIMIT: "2048" }, "AIOS_BODY_DRAIN_LIMIT", /at least AIOS_BODY_LIMIT \(1048576\)/],
     [{ AIOS_TRUST_PROXY: "traefik" }, "AIOS_TRUST_PROXY", /addresses or CIDRs/],
+    [{ AIOS_DRAIN_MS: "soon" }, "AIOS_DRAIN_MS", /integer from 0 to 60000/],
   ])("rejects %j naming %s", (override, variable, reason) => {
     const err = errorOf({ ...base, ...override } as Record<string, string>);
     expect(err).toBeInstanceOf(ConfigError);

@@ -5,7 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { waitFor } from "../helpers/ports.ts";
 
 export interface Engine {
@@ -127,6 +127,23 @@ export function localBaseImage(engine: Engine, tag: string): void {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+const APP_DIR = resolve(import.meta.dirname, "../../app");
+
+/**
+ * Builds app/Dockerfile as `tag` on a locally made Node 24 base image (`baseTag`). CPU-heavy:
+ * a suite builds it once, in its beforeAll.
+ */
+export function buildAppImage(engine: Engine, tag: string, baseTag: string): void {
+  localBaseImage(engine, baseTag);
+  // --network host: npm ci reaches the registry as this machine does
+  engine.docker(["build", "--network", "host", "--build-arg", `NODE_IMAGE=${baseTag}`, "-t", tag, APP_DIR], { timeoutMs: 240_000 });
+}
+
+/** The id of an image or container (`docker inspect`). */
+export function idOf(engine: Engine, ref: string): string {
+  return engine.docker(["inspect", "-f", "{{.Id}}", ref]).trim();
 }
 
 /**

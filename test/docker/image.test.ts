@@ -1,6 +1,7 @@
 // app/Dockerfile, built for real by Debian's dockerd from a locally made Node 24 base image and
 // run against a real nats-server on the host network: /health answers, the HEALTHCHECK turns
-// healthy, the service runs unprivileged under tini, and `docker stop` ends it cleanly.
+// healthy, the service runs unprivileged under tini, and `docker stop` ends it cleanly. Then, on
+// the same engine and image, the rehearsal of a rolling update and a rollback (rollout.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,8 @@ import { hasTool } from "../helpers/tools.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { TEST_TOKEN } from "../helpers/service.ts";
-import { localBaseImage, peakMemoryMb, startEngine, type Engine } from "./engine.ts";
+import { buildAppImage, peakMemoryMb, startEngine, type Engine } from "./engine.ts";
+import { rehearseRollout } from "./rollout.ts";
 import { parseConfig } from "../../infra/config.ts";
 import { containerSpecs, planServices } from "../../infra/plan.ts";
 import { scopePrefix } from "../../app/src/host.ts";
@@ -29,11 +31,7 @@ describe.skipIf(!hasTool("dockerd") || !hasTool("nats-server"))("app/Dockerfile"
   beforeAll(async () => {
     engine = await startEngine();
     nats = await startNats();
-    localBaseImage(engine, BASE);
-    // --network host: npm ci reaches the registry as this machine does
-    engine.docker(["build", "--network", "host", "--build-arg", `NODE_IMAGE=${BASE}`, "-t", IMAGE, APP_DIR], {
-      timeoutMs: 240_000,
-    });
+    buildAppImage(engine, IMAGE, BASE);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     container = engine
@@ -158,4 +156,6 @@ describe.skipIf(!hasTool("dockerd") || !hasTool("nats-server"))("app/Dockerfile"
     engine.docker(["stop", "-t", "20", container], { timeoutMs: 40_000 });
     expect(inspect("{{.State.ExitCode}}")).toBe("0");
   }, 60_000);
+
+  rehearseRollout(() => ({ engine, natsUrl: nats.url, image: IMAGE }));
 });

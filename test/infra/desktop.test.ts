@@ -44,15 +44,15 @@ describe("desktop stack under mocks", () => {
     expect(byType("aios:infra:Cell")).toEqual(["father", "nous"]);
     expect(byType("aios:infra:Discovery")).toEqual(["discovery"]);
     expect(byType("aios:infra:Organelle")).toEqual([]);
-    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability", "LanDns"]) {
+    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability", "LanDns", "Release"]) {
       expect(byType(`aios:infra:${t}`).length, t).toBe(1);
     }
-    expect(byType("command:local:Command")).toEqual(["vault-init"]);
+    expect(byType("command:local:Command")).toEqual(["release", "vault-init"]);
     const mesh = resources.find((r) => r.name === "mesh")!;
     expect(unwrap(mesh.inputs.ipamConfigs)).toEqual([{ subnet: "172.28.0.0/16" }]);
   });
 
-  it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes, the device's provider; app containers with the image's NODE_OPTIONS and probe", () => {
+  it("every container: unless-stopped, 30 s health check waited for on update, deleted before its replacement, memory limit, known networks and volumes, the device's provider; app containers with the image's NODE_OPTIONS and probe", () => {
     checkContainerBasics(resources);
   });
 

@@ -36,6 +36,7 @@ export function uploadText(resources: Registered[], container: string, file: str
   return u.content;
 }
 
+/** Restart policy, health check (waited for on update), replacement, memory, networks, volumes, provider. */
 export function checkContainerBasics(resources: Registered[]): void {
   const networkNames = new Set(resources.filter((r) => r.type === "docker:index/network:Network").map((r) => r.inputs.name));
   const volumeNames = new Set(resources.filter((r) => r.type === "docker:index/volume:Volume").map((r) => r.inputs.name));
@@ -48,6 +49,9 @@ export function checkContainerBasics(resources: Registered[]): void {
       volumes: { volumeName: string; containerPath: string }[];
     };
     expect(i.restart, c.name).toBe("unless-stopped");
+    // an update waits for the new container's health check and removes the old one first
+    expect(c.inputs.wait, c.name).toBe(true);
+    expect(c.deleteBeforeReplace, c.name).toBe(true);
     expect(i.healthcheck.interval, c.name).toBe("30s");
     expect(i.healthcheck.tests[0], c.name).toBe("CMD");
     expect(i.healthcheck.tests.length, c.name).toBeGreaterThan(1);

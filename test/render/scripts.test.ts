@@ -1,9 +1,10 @@
-// Generated scripts: the Vault init script and the Termux bootstrap command pass shellcheck;
+// Generated scripts: the Vault init script, the release step and the Termux bootstrap command pass shellcheck;
 // the container's Vault login step is valid JavaScript; tokens with shell metacharacters stay quoted.
 import { afterAll, describe, expect, it } from "vitest";
 import { renderTermuxBootstrap } from "../../infra/render/bootstrap.ts";
 import { parseVaultInit, renderVaultInit } from "../../infra/render/vault-init.ts";
 import { renderVaultLogin } from "../../infra/render/vault-login.ts";
+import { parseRelease, renderRelease } from "../../infra/render/release.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { runTool, tempFiles } from "./tool.ts";
 
@@ -76,6 +77,23 @@ describe("Vault init script", () => {
     expect(parseVaultInit(good, ["father"]).approles.father!.roleId).toBe("a");
     expect(() => parseVaultInit(good, ["father", "nous"])).toThrow("vault init: no AppRole for nous");
     expect(() => parseVaultInit("secret-value-not-json", [])).toThrow(/^vault init: the script's output is not JSON$/);
+  });
+});
+
+describe("release step script", () => {
+  const script = renderRelease("registry.lan/aios app");
+
+  it.runIf(hasTool("shellcheck"))("passes shellcheck", () => {
+    const t = tempFiles({ "release.sh": script });
+    cleanups.push(t.cleanup);
+    const r = runTool("shellcheck", [t.path("release.sh")]);
+    expect(r.code, r.out).toBe(0);
+  });
+
+  it("quotes the repository, and its output parser says what it expected", () => {
+    expect(script).toContain("REPO='registry.lan/aios app'");
+    expect(parseRelease('{"good":"sha256:1","previous":""}\n')).toEqual({ good: "sha256:1", previous: "" });
+    expect(() => parseRelease("Error: No such image")).toThrow('release step printed "Error: No such image", expected {"good":…,"previous":…}');
   });
 });
 

@@ -13,7 +13,7 @@ export interface Dynamic {
   tls: { certificates: { certFile: string; keyFile: string }[]; stores: { default: { defaultCertificate: object } } };
 }
 
-const MIDDLEWARE_KINDS = ["basicAuth", "stripPrefix"];
+const MIDDLEWARE_KINDS = ["basicAuth", "stripPrefix", "retry"];
 
 export function checkTraefikDynamic(text: string): Dynamic {
   const d = parse(text) as Dynamic;

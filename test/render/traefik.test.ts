@@ -4,7 +4,14 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseConfig } from "../../infra/config.ts";
 import { cellBackends, planServices } from "../../infra/plan.ts";
-import { renderTraefikDynamic, renderTraefikStatic, renderUsersFile, TRAEFIK_FILES } from "../../infra/render/traefik.ts";
+import {
+  CELL_DRAIN_MS,
+  CELLS_RETRY,
+  renderTraefikDynamic,
+  renderTraefikStatic,
+  renderUsersFile,
+  TRAEFIK_FILES,
+} from "../../infra/render/traefik.ts";
 import { checkTraefikDynamic } from "./traefik-schema.ts";
 import { loadStackConfig } from "../infra/stack-config.ts";
 
@@ -30,6 +37,17 @@ describe("Traefik files (structure)", () => {
     const d = checkTraefikDynamic(dynamic);
     expect(d.http.routers.fleet).toMatchObject({ rule: "Host(`fleet.aios.lan`)", service: "discovery" });
     expect(d.http.routers.fleet!.middlewares).toBeUndefined();
+  });
+
+  it("checks the cells often enough that a draining cell is out before it stops, and retries a request on the next cell", () => {
+    const d = checkTraefikDynamic(dynamic);
+    const check = d.http.services.cells!.loadBalancer.healthCheck as unknown as { interval: string; timeout: string };
+    const secs = (v: string) => Number(v.replace(/s$/, ""));
+    expect((secs(check.interval) + secs(check.timeout)) * 1000).toBeLessThan(CELL_DRAIN_MS);
+    expect(d.http.routers.cells!.middlewares).toEqual([CELLS_RETRY]);
+    expect(d.http.middlewares[CELLS_RETRY]).toEqual({ retry: { attempts: 3 } });
+    // a single cell's own route is not retried elsewhere: it names that cell
+    expect(d.http.routers.father!.middlewares).toBeUndefined();
   });
 
   it("the dashboard, Prometheus and Alertmanager sit behind basic auth; Grafana and Vault use their own login", () => {

@@ -16,7 +16,10 @@ beforeEach(() => {
   fake = fakePulumi();
   project = mkdtempSync(join(tmpdir(), "aios-project-"));
   writeFileSync(join(project, "Pulumi.yaml"), "name: aios-fleet\nruntime: nodejs\nmain: infra/\n");
-  for (const s of ["desktop", "laptop", "vps"]) writeFileSync(join(project, `Pulumi.${s}.yaml`), "config: {}\n");
+  for (const s of ["desktop", "laptop", "vps"]) {
+    writeFileSync(join(project, `Pulumi.${s}.yaml`), "config: {}\n");
+    fake.answer("stack-output", s, { stdout: JSON.stringify({ docker: { host: "", containers: [] } }) });
+  }
 });
 
 afterEach(() => {
@@ -34,7 +37,7 @@ describe("npm run drift", () => {
     expect(run.stdout.trim().split("\n")).toEqual(["desktop: no drift", "laptop: no drift", "vps: no drift"]);
     expect(run.code).toBe(0);
     expect(fake.calls()).toEqual(
-      ["desktop", "laptop", "vps"].map((s) => `${PREVIEW_ARGS} -s ${s} --non-interactive`),
+      ["desktop", "laptop", "vps"].flatMap((s) => [`${PREVIEW_ARGS} -s ${s} --non-interactive`, `stack output --json -s ${s} --non-interactive`]),
     );
   });
 
@@ -50,7 +53,7 @@ describe("npm run drift", () => {
     expect(run.stdout).toMatch(/replace +digitalocean:index\/droplet:Droplet vps: region \(update-replace\), size \(update\)/);
     expect(run.stdout).toMatch(/create +docker:index\/container:Container cell-nous\n/);
     expect(run.stdout).toMatch(/delete +digitalocean:index\/firewall:Firewall legacy-ssh/);
-    expect(fake.calls()).toHaveLength(2);
+    expect(fake.calls()).toHaveLength(4);
   });
 
   it("exits 1 and shows the program's error when a preview fails, even if another stack drifted", async () => {
@@ -125,5 +128,69 @@ describe("npm run drift", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('"-s" is not a stack name');
     expect(fake.calls()).toEqual([]);
+  });
+
+  describe("container health", () => {
+    const state = (running: boolean, status: string, streak: number, output?: string) => ({
+      Running: running,
+      Health: { Status: status, FailingStreak: streak, Log: output === undefined ? null : [{ ExitCode: 0, Output: "" }, { ExitCode: 1, Output: output }] },
+    });
+
+    it("names each container that runs but fails its health check, with its last check's output, and exits 2", async () => {
+      fake.answer("preview", "desktop", { stdout: fixture("preview-no-drift.json") });
+      fake.answer("stack-output", "desktop", {
+        stdout: JSON.stringify({ docker: { host: "ssh://me@desktop", containers: ["aios-father", "aios-nous", "aios-grafana", "aios-gone"] } }),
+      });
+      fake.docker({
+        stdout: JSON.stringify([
+          { Name: "/aios-father", State: state(true, "unhealthy", 4, "healthcheck: http://127.0.0.1:8000/health: connect ECONNREFUSED 127.0.0.1:8000\n") },
+          { Name: "/aios-nous", State: state(true, "healthy", 0, "") },
+          // stopped, or still in its start period: not "running but unhealthy"
+          { Name: "/aios-grafana", State: state(false, "unhealthy", 3, "wget: can't connect") },
+        ]),
+        stderr: "Error: No such object: aios-gone\n",
+        code: 1,
+      });
+      const run = await runTool("drift", ["desktop"], { cwd: project, env: env() });
+      expect(run.stdout.trim().split("\n")).toEqual([
+        "desktop: no drift",
+        "desktop: 1 container running but unhealthy",
+        "  aios-father: unhealthy, 4 failed checks in a row; last check exit 1: healthcheck: http://127.0.0.1:8000/health: connect ECONNREFUSED 127.0.0.1:8000",
+      ]);
+      expect(run.code).toBe(2);
+      expect(fake.dockerCalls()).toEqual(["DOCKER_HOST=ssh://me@desktop inspect aios-father aios-nous aios-grafana aios-gone"]);
+    });
+
+    it("exits 0 when every container is healthy, asking the local daemon when the stack's host is empty", async () => {
+      fake.answer("preview", "laptop", { stdout: fixture("preview-no-drift.json") });
+      fake.answer("stack-output", "laptop", { stdout: JSON.stringify({ docker: { host: "", containers: ["aios-alpha"] } }) });
+      fake.docker({ stdout: JSON.stringify([{ Name: "/aios-alpha", State: state(true, "healthy", 0, "") }]) });
+      const run = await runTool("drift", ["laptop"], { cwd: project, env: { ...env(), DOCKER_HOST: "" } });
+      expect(run.stdout.trim()).toBe("laptop: no drift");
+      expect(run.code).toBe(0);
+      expect(fake.dockerCalls()).toEqual(["DOCKER_HOST= inspect aios-alpha"]);
+    });
+
+    it("says so when a stack was deployed before it had a docker output, without failing", async () => {
+      fake.answer("preview", "vps", { stdout: fixture("preview-no-drift.json") });
+      fake.answer("stack-output", "vps", { stdout: JSON.stringify({ endpoints: {} }) });
+      const run = await runTool("drift", ["vps"], { cwd: project, env: env() });
+      expect(run.stdout.trim().split("\n")).toEqual([
+        "vps: no drift",
+        "vps: container health not checked: the stack has no `docker` output yet (pulumi up -s vps)",
+      ]);
+      expect(run.code).toBe(0);
+    });
+
+    it("exits 1 naming the daemon when docker cannot reach it", async () => {
+      fake.answer("preview", "desktop", { stdout: fixture("preview-no-drift.json") });
+      fake.answer("stack-output", "desktop", { stdout: JSON.stringify({ docker: { host: "ssh://me@desktop", containers: ["aios-father"] } }) });
+      fake.docker({ stderr: "error during connect: ssh: connect to host desktop port 22: Connection refused\n", code: 1 });
+      const run = await runTool("drift", ["desktop"], { cwd: project, env: env() });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        "desktop: error: container health not checked: docker inspect on ssh://me@desktop failed: error during connect: ssh: connect to host desktop port 22: Connection refused",
+      );
+    });
   });
 });

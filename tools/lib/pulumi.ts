@@ -40,6 +40,34 @@ export function runPulumi(args: string[], env: NodeJS.ProcessEnv = process.env):
   });
 }
 
+/** Runs pulumi with its output on this terminal (it may prompt); resolves to its exit code. */
+export function runPulumiShown(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const bin = env.PULUMI_BIN || "pulumi";
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env, stdio: "inherit" });
+    child.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "ENOENT" || err.code === "EACCES" ? new PulumiMissingError(bin) : err),
+    );
+    child.once("close", (code) => resolve(code ?? 1));
+  });
+}
+
+/** Runs a pulumi command that prints JSON; throws an Error with one line saying what to do. */
+export async function pulumiJson(args: string[], stack: string): Promise<unknown> {
+  const result = await runPulumi(args);
+  if (result.code !== 0) throw new Error(explainFailure(result, stack));
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`\`pulumi ${args.join(" ")}\` did not print JSON`);
+  }
+}
+
+/** A stack's outputs (`pulumi stack output --json`; secrets show as "[secret]"). */
+export async function stackOutputs(stack: string): Promise<Record<string, unknown>> {
+  return (await pulumiJson(["stack", "output", "--json", "-s", stack], stack)) as Record<string, unknown>;
+}
+
 /** One line explaining why a pulumi command failed for `stack`, with what to do about it. */
 export function explainFailure(result: PulumiResult, stack: string): string {
   const err = result.stderr;
@@ -77,13 +105,3 @@ export function checkStackNames(names: string[]): string[] {
   return names;
 }
 
-/** Every output of a stack (`pulumi stack output --json`); throws an Error with one line saying what to do. */
-export async function readStackOutputs(stack: string): Promise<Record<string, unknown>> {
-  const result = await runPulumi(["stack", "output", "--json", "-s", stack]);
-  if (result.code !== 0) throw new Error(explainFailure(result, stack));
-  try {
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`\`pulumi stack output --json -s ${stack}\` did not print JSON`);
-  }
-}

@@ -1,5 +1,6 @@
-// GET /health: always 200 while the process serves; "degraded" with reasons when a dependency
-// (the bus, or a role-specific check) is not right, so operators see why.
+// GET /health: 200 while the process serves; "degraded" with reasons when a dependency (the bus,
+// or a role-specific check) is not right, so operators see why. 503 "draining" once the service
+// is stopping (app.lifecycle.draining), so a load balancer takes it out while it still answers.
 import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
 import { VERSION } from "../version.ts";
@@ -10,6 +11,25 @@ declare module "fastify" {
     healthChecks: (() => string | undefined)[];
   }
 }
+
+const healthBody = {
+  type: "object",
+  properties: {
+    cell_id: { type: "string" },
+    device: { type: "string" },
+    role: { type: "string" },
+    status: { type: "string", enum: ["ok", "degraded", "draining"] },
+    reasons: { type: "array", items: { type: "string" } },
+    consciousness_level: { type: ["number", "null"] },
+    peer_count: { type: "integer" },
+    version: { type: "string" },
+    uptime_seconds: { type: "number" },
+    bus: {
+      type: "object",
+      properties: { connected: { type: "boolean" }, server: { type: ["string", "null"] } },
+    },
+  },
+};
 
 const healthPlugin: FastifyPluginAsync = async (app) => {
   const { cellId, device, role } = app.config;
@@ -22,29 +42,14 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
       schema: {
         // Liveness and state of this service
         response: {
-          200: {
-            type: "object",
-            properties: {
-              cell_id: { type: "string" },
-              device: { type: "string" },
-              role: { type: "string" },
-              status: { type: "string", enum: ["ok", "degraded"] },
-              reasons: { type: "array", items: { type: "string" } },
-              consciousness_level: { type: ["number", "null"] },
-              peer_count: { type: "integer" },
-              version: { type: "string" },
-              uptime_seconds: { type: "number" },
-              bus: {
-                type: "object",
-                properties: { connected: { type: "boolean" }, server: { type: ["string", "null"] } },
-              },
-            },
-          },
+          "2xx": healthBody,
+          503: healthBody,
         },
       },
     },
-    async () => {
+    async (_req, reply) => {
       const reasons: string[] = [];
+      if (app.lifecycle.draining) reasons.push("stopping");
       if (!app.bus.connected || app.bus.lastError) reasons.push(app.bus.lastError ?? "bus not connected");
       const overload = app.overloadReason();
       if (overload) reasons.push(`shedding load: ${overload}`);
@@ -52,11 +57,12 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
         const reason = check();
         if (reason) reasons.push(reason);
       }
+      if (app.lifecycle.draining) reply.code(503);
       return {
         cell_id: cellId,
         device,
         role,
-        status: reasons.length ? "degraded" : "ok",
+        status: app.lifecycle.draining ? "draining" : reasons.length ? "degraded" : "ok",
         reasons,
         consciousness_level: app.hasDecorator("consciousness") ? app.consciousness.level : null,
         peer_count: app.presence.countUp(cellId),
