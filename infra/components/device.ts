@@ -144,9 +144,10 @@ export class Device extends pulumi.ComponentResource {
         ? serviceUrl(cfg, m.name)
         : pulumi.interpolate`http://${publicHost}:${m.publish[0]?.external ?? m.port}`;
     const clientBus = args.clientBus ?? { url: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`, tlsFirst: false };
-    // Cells are replaced one at a time, in config order: each waits for the one before it to be
-    // healthy again, so the cells.<domain> load balancer always has a cell left.
-    let previousCell: Cell | undefined;
+    // App members are replaced one at a time, cells first in config order: each waits for the one
+    // before it to be healthy again, so the cells.<domain> load balancer always has a cell left,
+    // and a member that never gets healthy stops the update with every member after it untouched.
+    let previousMember: pulumi.Resource | undefined;
     const appMembers: pulumi.Resource[] = [];
     for (const m of members) {
       const credentials: MemberCredentials = vault
@@ -162,9 +163,9 @@ export class Device extends pulumi.ComponentResource {
       const member = new Kind(
         m.name,
         { spec: m, image: image.ref, device: cfg.device, publicUrl, natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
-        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : []), ...(previousCell ? [previousCell] : [])] },
+        { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : []), ...(previousMember ? [previousMember] : [])] },
       );
-      if (member instanceof Cell) previousCell = member;
+      previousMember = member;
       appMembers.push(member);
       this.containers[m.name] = member.container;
     }

@@ -56,6 +56,15 @@ describe("updates of the desktop stack", () => {
     expect(find(resources, "aios:infra:Cell", "father").dependencies).not.toContain(container(resources, "nous").urn);
   });
 
+  it("chains every app member, not only the cells: each organelle waits for the one before it", async () => {
+    const { resources } = await runStack("laptop", { "aios:organelleHost": '{"mode":"separate"}', "aios:memoryBudgetMb": "600" });
+    const order = ["alpha", "network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"];
+    for (let i = 1; i < order.length; i++) {
+      const member = resources.find((r) => r.name === order[i] && r.type.startsWith("aios:infra:"))!;
+      expect(member.dependencies, order[i]).toContain(container(resources, order[i - 1]!).urn);
+    }
+  });
+
   it("marks the image good only after every app container is healthy on it, and exports what is kept", async () => {
     const { resources, device } = await runStack("desktop", {}, { slow: ["father", "nous", "discovery"] });
     const release = find(resources, "command:local:Command", "release");
