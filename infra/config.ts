@@ -120,6 +120,11 @@ export const deviceShape = {
     clientPort: port.default(4222),
     /** Hub only: where leaf nodes connect. */
     leafPort: port.default(7422),
+    /**
+     * Hub only: the devices whose leaf servers may join, each with its own credential; unset,
+     * the names of remoteDevices. A device left out is refused (revoked) at the next `pulumi up`.
+     */
+    leafDevices: z.array(id).optional(),
     /** Leaf only: the hub to join. */
     hub: z
       .strictObject({
@@ -191,6 +196,10 @@ export const deviceShape = {
 
 export const SECRET_KEYS = ["apiToken", "busToken"] as const;
 
+/** The devices whose leaf servers the hub takes (bus.leafDevices, else the remote devices). */
+export const leafDevices = (cfg: DeviceConfigBase): string[] =>
+  cfg.bus.mode === "hub" ? (cfg.bus.leafDevices ?? cfg.remoteDevices.map((d) => d.name)) : [];
+
 /** Rules across keys; a schema extending deviceShape reuses them. */
 export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -209,6 +218,10 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
     issue(["networks", "ingressSubnet"], `overlaps networks.meshSubnet (${cfg.networks.meshSubnet})`);
   }
   if (cfg.bus.mode === "hub" && cfg.bus.hub) issue(["bus", "hub"], "only a leaf has a hub; remove it or set bus.mode: leaf");
+  if (cfg.bus.mode === "leaf" && cfg.bus.leafDevices) issue(["bus", "leafDevices"], "only the hub takes leaf devices; remove it or set bus.mode: hub");
+  cfg.bus.leafDevices?.forEach((d, i) => {
+    if (d === cfg.device) issue(["bus", "leafDevices", i], `"${d}" is this device`);
+  });
   if (cfg.bus.hub?.caCertificate && !cfg.bus.hub.tls) issue(["bus", "hub", "caCertificate"], "is used only over TLS: set bus.hub.tls: true");
   const o = cfg.observability;
   if ((o.grafana || o.alertmanager) && !o.prometheus) {

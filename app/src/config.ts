@@ -45,6 +45,8 @@ export interface AppConfig {
   /** The URL other members use to reach this service. */
   publicUrl: string;
   natsUrls: string[];
+  /** The member's own bus user (AIOS_NATS_USER); natsToken is then its password. */
+  natsUser: string | undefined;
   natsToken: string | undefined;
   natsTls: NatsTls;
   token: string;
@@ -206,6 +208,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const natsUser = env.AIOS_NATS_USER || undefined;
+  if (natsUser !== undefined && !ID.test(natsUser)) {
+    throw new ConfigError("AIOS_NATS_USER", `expected lowercase letters, digits and dashes (max 63), got "${natsUser}"`);
+  }
+  const natsToken = secret(env, "AIOS_NATS_TOKEN", false);
+  if (natsUser && !natsToken) throw new ConfigError("AIOS_NATS_TOKEN", "required with AIOS_NATS_USER (its password): set AIOS_NATS_TOKEN or AIOS_NATS_TOKEN_FILE");
+
   const levelRaw = env.AIOS_LEVEL ?? "";
   const level = levelRaw === "" ? 0 : Number(levelRaw);
   if (!Number.isFinite(level) || level < 0 || level > MAX_LEVEL) {
@@ -238,7 +247,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     publicUrl: publicUrl.replace(/\/$/, ""),
     natsUrls,
-    natsToken: secret(env, "AIOS_NATS_TOKEN", false),
+    natsUser,
+    natsToken,
     natsTls: natsTls(env, natsUrls),
     token: secret(env, "AIOS_TOKEN", true)!,
     dataDir: env.AIOS_DATA_DIR || "./data",

@@ -3,9 +3,10 @@
 // place to run the same composition (its stack passes the droplet's provider).
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeviceConfigBase } from "../config.ts";
+import { leafDevices, type DeviceConfigBase } from "../config.ts";
 import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
+import { busPassword, deviceBusMembers, memberId } from "../identities.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
@@ -85,6 +86,8 @@ export class Device extends pulumi.ComponentResource {
         device: cfg.device,
         hub: cfg.bus.mode === "leaf" ? cfg.bus.hub : undefined,
         busToken,
+        members: deviceBusMembers(cfg.device, services, cfg.phone?.cell),
+        leafDevices: leafDevices(cfg),
       },
       o,
     );
@@ -113,11 +116,20 @@ export class Device extends pulumi.ComponentResource {
             roleId: vault.init.apply((r) => r.approles[m.name]!.roleId),
             secretId: vault.init.apply((r) => r.approles[m.name]!.secretId),
           }
-        : { kind: "files", apiToken, busToken };
+        : { kind: "files", apiToken, busToken: busToken.apply((root) => busPassword(root, memberId(m, cfg.device))) };
       const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
       const member = new Kind(
         m.name,
-        { spec: m, image: image.ref, device: cfg.device, publicUrl: publicUrl(m), natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
+        {
+          spec: m,
+          image: image.ref,
+          device: cfg.device,
+          publicUrl: publicUrl(m),
+          natsUrl: `nats://nats:${NATS_CLIENT_PORT}`,
+          natsUser: memberId(m, cfg.device),
+          trustProxy: cfg.networks.ingressSubnet,
+          credentials,
+        },
         { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : [])] },
       );
       this.containers[m.name] = member.container;

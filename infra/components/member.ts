@@ -14,6 +14,7 @@ const SECRETS_DIR = "/run/secrets";
 const LOGIN_SCRIPT = "/opt/aios/vault-login.mjs";
 
 export type MemberCredentials =
+  /** busToken: the member's own bus password (never the fleet's root). */
   | { kind: "files"; apiToken: pulumi.Output<string>; busToken: pulumi.Output<string> }
   | { kind: "vault"; vaultAddr: string; roleId: pulumi.Output<string>; secretId: pulumi.Output<string> };
 
@@ -24,6 +25,8 @@ export interface MemberArgs {
   /** The URL other members and devices use to reach this one (AIOS_PUBLIC_URL). */
   publicUrl: pulumi.Input<string>;
   natsUrl: string;
+  /** The member's own bus user (its password is the bus token file). */
+  natsUser: string;
   /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
   trustProxy: string;
   credentials: MemberCredentials;
@@ -70,6 +73,7 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     AIOS_NATS_URLS: args.natsUrl,
     AIOS_DATA_DIR: spec.dataPath ?? "/data",
     AIOS_TOKEN_FILE: tokenFile,
+    AIOS_NATS_USER: args.natsUser,
     AIOS_NATS_TOKEN_FILE: busTokenFile,
     AIOS_TRUST_PROXY: args.trustProxy,
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SECRETS_FILE, NATS_SERVER_ENV, type NatsListen } from "../../infra/render/nats.ts";
+import { NATS_SECRETS_FILE, NATS_SERVER_ENV, type BusUser, type NatsListen } from "../../infra/render/nats.ts";
+import { busPassword, busUser, leafCredential, OPERATOR_ID, type BusMember } from "../../infra/identities.ts";
 import { stopServer } from "../helpers/nats.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
@@ -28,6 +29,21 @@ export function tempDirs(prefix: string): { make: () => string; removeAll: () =>
     removeAll: () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
   };
 }
+
+/** The fleet's bus root secret in these suites; members get only what is derived from it. */
+export const BUS_ROOT = "bus-root-for-the-e2e-suites-0123456789";
+
+/** The users a server lists: the operator's and the members'. */
+export const busUsers = (members: BusMember[]): BusUser[] => [OPERATOR_ID, ...members].map((m) => busUser(BUS_ROOT, typeof m === "string" ? { id: m, role: "operator" } : m));
+
+/** How a member signs in to the bus: its own user and password, as the stack hands them over. */
+export const memberBusEnv = (id: string): Record<string, string> => ({ AIOS_NATS_USER: id, AIOS_NATS_TOKEN: busPassword(BUS_ROOT, id) });
+
+/** The operator's connection options (nats.js), for a test that looks at the bus directly. */
+export const operatorAuth = { user: OPERATOR_ID, pass: busPassword(BUS_ROOT, OPERATOR_ID) };
+
+/** A leaf device's link credential. */
+export const leafOf = (device: string) => leafCredential(BUS_ROOT, device);
 
 export const listenOn = async (): Promise<NatsListen> => ({ host: "127.0.0.1", client: await freePort(), monitor: await freePort(), leaf: await freePort() });
 

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { busPassword, leafCredential, OPERATOR_ID } from "../../infra/identities.ts";
 import {
   checkContainerBasics,
   checkOutputs,
@@ -72,6 +73,21 @@ describe("laptop stack under mocks", () => {
     expect(uploadText(resources, "nats", "/etc/nats/nats.conf")).not.toContain(TEST_SECRETS["aios:busToken"]);
     const nats = containers(resources).find((c) => c.name === "nats")!;
     expect(nats.inputs.uploads).toHaveProperty("4dabf18193072939515e22adb298388d");
+  });
+
+  it("each member is its own bus user: its own password file, never the fleet's root; the leaf lists only this device's members and the phone", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    const ids: Record<string, string> = { alpha: "alpha", ...Object.fromEntries(ORGANELLES.map((o) => [o, `${o}-laptop`])) };
+    for (const [container, id] of Object.entries(ids)) {
+      const c = containers(resources).find((x) => x.name === container)!;
+      expect(unwrap(c.inputs.envs) as string[], container).toContain(`AIOS_NATS_USER=${id}`);
+      expect(uploadText(resources, container, "/run/secrets/nats-token"), container).toBe(busPassword(root, id));
+    }
+    for (const c of containers(resources)) for (const u of uploadsOf(c)) expect(u.content, `${c.name} ${u.file}`).not.toContain(root);
+    const conf = uploadText(resources, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+    const users = [...conf.matchAll(/^ {6}user: "([^"]+)"/gm)].map((m) => m[1]).sort();
+    expect(users).toEqual([...Object.values(ids), "beta", OPERATOR_ID].sort());
+    expect(conf).toContain(`leaf-laptop:${leafCredential(root, "laptop").password}@192.168.1.10:7422`);
   });
 
   it("NATS is a leaf without JetStream: no volume, and its nats.conf maps JetStream to the hub's domain", () => {
