@@ -174,9 +174,35 @@ describe.runIf(hasTool("nats-server"))("each member its own bus user (rendered p
       const got = await waitInbox(delta.url, ["forged-2"]);
       expect(got.find((m) => m.id === "forged-2")?.from).toBe("beta");
       expect(got.find((m) => m.id === "forged-1")).toBeUndefined();
+
     } finally {
       await nc.close();
     }
+  });
+
+  // A known gap of nats-server 2.9.10 (and still open upstream, nats-io/nats-server#8274): a member
+  // allowed to make any consumer can make a push consumer whose deliver subject is another
+  // member's message subject, and the server then publishes stored messages there on its behalf.
+  // Subject permissions cannot close it; this test fails (so `it.fails` passes) for as long as
+  // the server stores such a delivery, and starts failing once a server refuses it.
+  it.fails("KNOWN GAP: a consumer's deliver subject does not carry its creator's publish permissions", async () => {
+    const nc = await connectAs(hub.url, "beta");
+    try {
+      const forgedSubject = "aios.msg.alpha.to.delta";
+      const created = await nc.request(
+        "$JS.API.CONSUMER.CREATE.KV_aios_presence",
+        JSON.stringify({ stream_name: "KV_aios_presence", config: { deliver_subject: forgedSubject, ack_policy: "none", deliver_policy: "all" } }),
+        { timeout: 2000 },
+      );
+      expect(created.json<{ error?: unknown }>().error).toBeDefined();
+    } finally {
+      await nc.close();
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const op = await connect({ servers: hub.url, ...operatorAuth });
+    const stored = await (await op.jetstreamManager()).streams.info("AIOS_MESSAGES", { subjects_filter: "aios.msg.alpha.to.delta" });
+    await op.close();
+    expect(stored.state.subjects?.["aios.msg.alpha.to.delta"] ?? 0).toBe(0);
   });
 
   it("removing the laptop from the hub's config locks its leaf and members out; the others keep working", async () => {
