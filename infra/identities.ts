@@ -6,7 +6,7 @@
 // A member, and the phone, receives only its own derived credentials, never a root: a
 // credential taken from a member opens what that member may do and nothing more, and a server
 // that no longer lists a user (its device was removed from the config) refuses it.
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { busPermissions, type BusRole } from "./render/nats-permissions.ts";
 import { leafUser, type BusUser, type Credential } from "./render/nats.ts";
 
@@ -55,3 +55,10 @@ export function deviceBusMembers(
   const own = services.filter((s) => s.role).map((s) => ({ id: memberId(s, device), role: s.role! }));
   return phoneCell ? [...own, { id: phoneCell, role: "cell" }] : own;
 }
+
+/** How a member keeps a token it accepts without holding it (AIOS_ACCEPT_TOKENS_FILE lines). */
+export const tokenHash = (token: string): string => `sha256:${createHash("sha256").update(token).digest("hex")}`;
+
+/** The accepted-tokens file of a member: the operator's token and the given devices' tokens, hashed. */
+export const acceptedTokenHashes = (apiRoot: string, devices: string[]): string =>
+  [operatorApiToken(apiRoot), ...devices.map((d) => deviceApiToken(apiRoot, d))].map((t) => `${tokenHash(t)}\n`).join("");

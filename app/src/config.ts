@@ -50,6 +50,8 @@ export interface AppConfig {
   natsToken: string | undefined;
   natsTls: NatsTls;
   token: string;
+  /** SHA-256 digests of the other tokens this member accepts (AIOS_ACCEPT_TOKENS_FILE), besides its own. */
+  acceptedTokenHashes: Buffer[];
   dataDir: string;
   level: number;
   bodyLimit: number;
@@ -123,6 +125,30 @@ function secret(env: Record<string, string | undefined>, name: string, required:
   }
   if (required) throw new ConfigError(name, `required: set ${name} or ${name}_FILE (a token of at least 16 characters)`);
   return undefined;
+}
+
+/**
+ * AIOS_ACCEPT_TOKENS_FILE: one `sha256:<64 hex>` a line, the digests of tokens this member
+ * accepts besides its own (the operator's, other devices'). Digests, so a member (the phone)
+ * can take a token without holding it.
+ */
+function acceptedHashes(file: string | undefined): Buffer[] {
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError("AIOS_ACCEPT_TOKENS_FILE", `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .flatMap((l, i) => {
+      if (!l) return [];
+      const m = /^sha256:([0-9a-f]{64})$/.exec(l);
+      if (!m) throw new ConfigError("AIOS_ACCEPT_TOKENS_FILE", `line ${i + 1} of "${file}": expected sha256:<64 lowercase hex digits>`);
+      return [Buffer.from(m[1]!, "hex")];
+    });
 }
 
 const MB = 1024 * 1024;
@@ -251,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsToken,
     natsTls: natsTls(env, natsUrls),
     token: secret(env, "AIOS_TOKEN", true)!,
+    acceptedTokenHashes: acceptedHashes(env.AIOS_ACCEPT_TOKENS_FILE),
     dataDir: env.AIOS_DATA_DIR || "./data",
     level,
     bodyLimit,

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { leafDevices, type DeviceConfigBase } from "../config.ts";
 import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
-import { busPassword, deviceBusMembers, memberId } from "../identities.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId } from "../identities.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
@@ -95,9 +95,16 @@ export class Device extends pulumi.ComponentResource {
     this.containers["nats-exporter"] = bus.exporter;
 
     const members = services.filter((s) => s.role);
+    // Every member of this device holds the device's API token and its own bus password; never a root.
+    const deviceToken = pulumi.secret(apiToken.apply((root) => deviceApiToken(root, cfg.device)));
+    const ownBusPassword = (m: ServiceSpec) => pulumi.secret(busToken.apply((root) => busPassword(root, memberId(m, cfg.device))));
     const vaultSpec = spec("vault");
     const vault = vaultSpec
-      ? new Vault("vault", { spec: vaultSpec, members: members.map((m) => m.name), apiToken, busToken, dockerHost: cfg.docker.host }, o)
+      ? new Vault(
+          "vault",
+          { spec: vaultSpec, members: members.map((m) => ({ name: m.name, api: deviceToken, bus: ownBusPassword(m) })), dockerHost: cfg.docker.host },
+          o,
+        )
       : undefined;
     if (vault) this.containers.vault = vault.container;
 
@@ -107,6 +114,10 @@ export class Device extends pulumi.ComponentResource {
       args.publicUrls === "routes"
         ? serviceUrl(cfg, m.name)
         : pulumi.interpolate`http://${publicHost}:${m.publish[0]?.external ?? m.port}`;
+    // Tokens the members take besides their own: the operator's, and those of the other devices
+    // this stack lists (their consciousness-sync evolves cells here). Not the phone's: its token
+    // opens only its own cell. Hashes only, so the file is no secret.
+    const acceptedTokens = apiToken.apply((root) => acceptedTokenHashes(root, cfg.remoteDevices.map((d) => d.name)));
     const clientBus = args.clientBus ?? { url: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`, tlsFirst: false };
     for (const m of members) {
       const credentials: MemberCredentials = vault
@@ -116,7 +127,7 @@ export class Device extends pulumi.ComponentResource {
             roleId: vault.init.apply((r) => r.approles[m.name]!.roleId),
             secretId: vault.init.apply((r) => r.approles[m.name]!.secretId),
           }
-        : { kind: "files", apiToken, busToken: busToken.apply((root) => busPassword(root, memberId(m, cfg.device))) };
+        : { kind: "files", apiToken: deviceToken, busToken: ownBusPassword(m) };
       const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
       const member = new Kind(
         m.name,
@@ -127,6 +138,7 @@ export class Device extends pulumi.ComponentResource {
           publicUrl: publicUrl(m),
           natsUrl: `nats://nats:${NATS_CLIENT_PORT}`,
           natsUser: memberId(m, cfg.device),
+          acceptedTokens,
           trustProxy: cfg.networks.ingressSubnet,
           credentials,
         },

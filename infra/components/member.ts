@@ -11,6 +11,7 @@ import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
 export const APP_USER = "1000";
 const RUN_DIR = "/run/aios";
 const SECRETS_DIR = "/run/secrets";
+const ACCEPT_FILE = "/etc/aios/accepted-tokens";
 const LOGIN_SCRIPT = "/opt/aios/vault-login.mjs";
 
 export type MemberCredentials =
@@ -27,6 +28,8 @@ export interface MemberArgs {
   natsUrl: string;
   /** The member's own bus user (its password is the bus token file). */
   natsUser: string;
+  /** AIOS_ACCEPT_TOKENS_FILE: hashes of the other tokens this member takes (the operator's, other devices'). */
+  acceptedTokens: pulumi.Input<string>;
   /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
   trustProxy: string;
   credentials: MemberCredentials;
@@ -73,6 +76,7 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     AIOS_NATS_URLS: args.natsUrl,
     AIOS_DATA_DIR: spec.dataPath ?? "/data",
     AIOS_TOKEN_FILE: tokenFile,
+    AIOS_ACCEPT_TOKENS_FILE: ACCEPT_FILE,
     AIOS_NATS_USER: args.natsUser,
     AIOS_NATS_TOKEN_FILE: busTokenFile,
     AIOS_TRUST_PROXY: args.trustProxy,
@@ -98,7 +102,7 @@ abstract class Member extends pulumi.ComponentResource {
         healthTest: APP_PROBE,
         envs: memberEnv(args, wiring.tokenFile, wiring.busTokenFile),
         volume: dataVolume(args.spec.name, o),
-        uploads: wiring.uploads,
+        uploads: [...wiring.uploads, { file: ACCEPT_FILE, content: args.acceptedTokens }],
         ...("command" in wiring ? { command: wiring.command, tmpfs: wiring.tmpfs } : {}),
       },
       o,

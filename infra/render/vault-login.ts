@@ -1,5 +1,5 @@
 // The init step of an app container on a device with Vault: log in with the container's
-// AppRole, read its API token and the bus token, and write them to files on a tmpfs that only
+// AppRole, read its own API token and bus password (nothing of any other member's), and write them to files on a tmpfs that only
 // the container sees. The app then reads AIOS_TOKEN_FILE and AIOS_NATS_TOKEN_FILE.
 import { VAULT_KV_MOUNT } from "./vault.ts";
 
@@ -41,8 +41,7 @@ const login = await call("/v1/auth/approle/login", {
 });
 const headers = { "x-vault-token": login.auth.client_token };
 const member = await call(${j(`/v1/${VAULT_KV_MOUNT}/data/members/${o.member}`)}, { headers });
-const bus = await call(${j(`/v1/${VAULT_KV_MOUNT}/data/bus`)}, { headers });
 writeFileSync(${j(o.tokenFile)}, member.data.data.token, { mode: 0o600 });
-writeFileSync(${j(o.busTokenFile)}, bus.data.data.token, { mode: 0o600 });
+writeFileSync(${j(o.busTokenFile)}, member.data.data.bus, { mode: 0o600 });
 `;
 }

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import type { DeviceConfig } from "../../infra/config.ts";
+import { busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import {
   checkContainerBasics,
@@ -123,11 +124,21 @@ describe("desktop stack under mocks", () => {
     expect(i.envs).toContain("AIOS_TOKEN_FILE=/run/aios/token");
     expect(i.envs).toContain("AIOS_NATS_TOKEN_FILE=/run/aios/nats-token");
     const files = uploadsOf(father).map((u) => u.file);
-    expect(files).toEqual(["/run/secrets/vault-role-id", "/run/secrets/vault-secret-id", "/opt/aios/vault-login.mjs"]);
+    expect(files).toEqual(["/run/secrets/vault-role-id", "/run/secrets/vault-secret-id", "/opt/aios/vault-login.mjs", "/etc/aios/accepted-tokens"]);
     expect(uploadText(resources, "father", "/run/secrets/vault-secret-id")).toBe("secret-id-father");
     const init = resources.find((r) => r.name === "vault-init")!;
     expect(init.inputs.logging).toBe("none");
-    expect(unwrap(init.inputs.environment)).toMatchObject({ API_TOKEN: TEST_SECRETS["aios:apiToken"], BUS_TOKEN: TEST_SECRETS["aios:busToken"] });
+    // Vault gets each member's own secrets, in the order of the script's member list; no root
+    const env = unwrap(init.inputs.environment) as Record<string, string>;
+    const loop = /for name in ([^;]+); do/.exec(unwrap(init.inputs.create) as string)![1]!;
+    const names = loop.split(" ").map((n) => n.replace(/'/g, ""));
+    expect(names).toEqual(["father", "nous", "discovery"]);
+    names.forEach((name, i) => {
+      expect(env[`MEMBER_API_${i}`], name).toBe(deviceApiToken(TEST_SECRETS["aios:apiToken"], "desktop"));
+      expect(env[`MEMBER_BUS_${i}`], name).toBe(busPassword(TEST_SECRETS["aios:busToken"], name === "discovery" ? "discovery-desktop" : name));
+    });
+    expect(Object.values(env)).not.toContain(TEST_SECRETS["aios:apiToken"]);
+    expect(Object.values(env)).not.toContain(TEST_SECRETS["aios:busToken"]);
   });
 
   it("Vault runs in server mode from its config file, not dev mode", () => {

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
-import { busPassword, leafCredential, OPERATOR_ID } from "../../infra/identities.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, OPERATOR_ID, tokenHash } from "../../infra/identities.ts";
 import {
   checkContainerBasics,
   checkOutputs,
@@ -101,7 +101,12 @@ describe("laptop stack under mocks", () => {
 
   it("without Vault, tokens reach the app as secret files, never env values", () => {
     const alpha = containers(resources).find((c) => c.name === "alpha")!;
-    expect(uploadsOf(alpha).map((u) => u.file)).toEqual(["/run/secrets/aios-token", "/run/secrets/nats-token"]);
+    expect(uploadsOf(alpha).map((u) => u.file)).toEqual(["/run/secrets/aios-token", "/run/secrets/nats-token", "/etc/aios/accepted-tokens"]);
+    // the laptop's own token, and the digests of the operator's and the desktop's (its remote device), not the phone's
+    const api = TEST_SECRETS["aios:apiToken"];
+    expect(uploadText(resources, "alpha", "/run/secrets/aios-token")).toBe(deviceApiToken(api, "laptop"));
+    expect(uploadText(resources, "alpha", "/etc/aios/accepted-tokens")).toBe(acceptedTokenHashes(api, ["desktop"]));
+    expect(uploadText(resources, "alpha", "/etc/aios/accepted-tokens")).not.toContain(tokenHash(deviceApiToken(api, "phone")));
     const env = unwrap(alpha.inputs.envs) as string[];
     expect(env).toContain("AIOS_TOKEN_FILE=/run/secrets/aios-token");
     expect(env).toContain("AIOS_PUBLIC_URL=http://192.168.1.20:8000");

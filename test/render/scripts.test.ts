@@ -2,7 +2,9 @@
 // the container's Vault login step is valid JavaScript; tokens with shell metacharacters stay quoted.
 import { afterAll, describe, expect, it } from "vitest";
 import { renderTermuxBootstrap } from "../../infra/render/bootstrap.ts";
-import { parseVaultInit, renderVaultInit } from "../../infra/render/vault-init.ts";
+import { chmodSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { memberSecretEnv, parseVaultInit, renderVaultInit } from "../../infra/render/vault-init.ts";
 import { renderVaultLogin } from "../../infra/render/vault-login.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { runTool, tempFiles } from "./tool.ts";
@@ -65,10 +67,39 @@ describe("Vault init script", () => {
     expect(r.code, r.out).toBe(0);
   });
 
-  it("takes tokens from the environment and on stdin, never as arguments", () => {
-    expect(script).toContain(`printf '%s' "$API_TOKEN" | v kv put`);
-    expect(script).toContain(`printf '%s' "$BUS_TOKEN" | v kv put`);
-    expect(script).not.toMatch(/token=\$/);
+  it("stores each member's own API token and bus password, from the environment and on stdin, never as arguments", () => {
+    expect(script).not.toMatch(/token=\$|bus=\$/);
+    expect(script).not.toContain("BUS_TOKEN");
+    expect(script).not.toContain("API_TOKEN");
+    // run it for real against a stand-in `docker` that plays an uninitialised Vault and records
+    // every write with what came on its stdin
+    const t = tempFiles({
+      docker: `#!/bin/sh
+while [ "$1" != vault ]; do shift; done; shift
+in=$(cat 2>/dev/null || true)
+case "$*" in
+  "status") exit 0 ;;
+  "operator init -status") exit 2 ;;
+  "operator init "*) printf 'Unseal Key 1: k\nInitial Root Token: r\n' ;;
+  "kv "*|"policy write "*) printf '%s <%s>\n' "$*" "$in" >>"$LOG" ;;
+  "read -field=role_id "*) printf role ;;
+  "write -f -field=secret_id "*) printf secret ;;
+esac
+`,
+      log: "",
+    });
+    cleanups.push(t.cleanup);
+    chmodSync(t.path("docker"), 0o755);
+    const env = { PATH: `${t.dir}:${process.env.PATH}`, LOG: t.path("log"), ...memberSecretEnv(["father", "nous", "discovery"].map((m) => ({ api: `api-${m}-0123456789`, bus: `bus-${m}-0123456789` }))) };
+    const r = spawnSync("sh", ["-c", script], { env, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(parseVaultInit(r.stdout, ["father", "nous", "discovery"]).approles.nous).toEqual({ roleId: "role", secretId: "secret" });
+    const log = readFileSync(t.path("log"), "utf8");
+    for (const m of ["father", "nous", "discovery"]) {
+      expect(log).toContain(`kv put -mount=aios members/${m} token=- <api-${m}-0123456789>`);
+      expect(log).toContain(`kv patch -mount=aios members/${m} bus=- <bus-${m}-0123456789>`);
+      expect(log).toContain(`policy write member-${m} - <path "aios/data/members/${m}" { capabilities = ["read"] }>`);
+    }
   });
 
   it("its output parser names what is missing and never echoes a value", () => {
