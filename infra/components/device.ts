@@ -200,8 +200,10 @@ function termuxBootstrap(
   const phone = cfg.phone;
   if (!phone) return undefined;
   const hub = cfg.bus.mode === "leaf" && !cfg.bus.hub?.tls ? cfg.bus.hub : undefined;
+  // The phone's cell takes the tokens of this device and the ones it lists (their sync organelles).
+  const callers = [cfg.device, ...cfg.remoteDevices.map((d) => d.name)];
   return pulumi.secret(
-    pulumi.all([clientBus.url, apiToken, busToken]).apply(([url, api, bus]) =>
+    pulumi.all([clientBus.url, apiToken, busToken]).apply(([url, apiRoot, busRoot]) =>
       renderTermuxBootstrap({
         cell: phone.cell,
         port: phone.port,
@@ -210,8 +212,10 @@ function termuxBootstrap(
         natsTlsFirst: clientBus.tlsFirst,
         appSource: phone.appSource,
         bootstrapUrl: phone.bootstrapUrl,
-        apiToken: api,
-        busToken: bus,
+        apiToken: deviceApiToken(apiRoot, phone.device),
+        busUser: phone.cell,
+        busPassword: busPassword(busRoot, phone.cell),
+        acceptTokens: acceptedTokenHashes(apiRoot, callers).trim().split("\n"),
       }),
     ),
   );

@@ -10,6 +10,7 @@ import {
   checkOutputs,
   checkTraefik,
   containers,
+  derivedSecrets,
   hostPorts,
   plainSecretPaths,
   loadStack,
@@ -128,5 +129,12 @@ describe("laptop stack under mocks", () => {
     expect(await pulumi.isSecret(device.outputs.termuxBootstrap!)).toBe(true);
     const cmd = await resolve(device.outputs.termuxBootstrap!);
     expect(cmd.indexOf("@192.168.1.20:4222")).toBeLessThan(cmd.indexOf("@192.168.1.10:4222"));
+    // only the phone's own credentials: its token, its cell's bus user, digests of the callers' tokens
+    const api = TEST_SECRETS["aios:apiToken"];
+    expect(cmd).toContain(`printf '%s' '${deviceApiToken(api, "phone")}' |`);
+    expect(cmd).toContain(`nats://beta:${busPassword(TEST_SECRETS["aios:busToken"], "beta")}@192.168.1.20:4222`);
+    expect(cmd).toContain(`--accept-tokens '${acceptedTokenHashes(api, ["laptop", "desktop"]).trim().split("\n").join(",")}'`);
+    const others = derivedSecrets(cfg).filter((t) => t !== deviceApiToken(api, "phone") && t !== busPassword(TEST_SECRETS["aios:busToken"], "beta"));
+    for (const t of [...others, api, TEST_SECRETS["aios:busToken"]]) expect(cmd).not.toContain(t);
   });
 });

@@ -22,7 +22,9 @@ const phone = (apiToken: string, busToken: string, bus = { natsUrls: ["nats://19
   appSource: "https://github.com/aios-fleet/aios-fleet.git",
   bootstrapUrl: "https://raw.githubusercontent.com/aios-fleet/aios-fleet/main/termux/bootstrap.sh",
   apiToken,
-  busToken,
+  busUser: "beta",
+  busPassword: busToken,
+  acceptTokens: ["sha256:" + "a".repeat(64), "sha256:" + "b".repeat(64)],
 });
 const bootstrap = phone(API, BUS);
 
@@ -30,15 +32,16 @@ describe("Termux bootstrap command", () => {
   it("passes the flags bootstrap.sh takes, LAN server first, API token on stdin", () => {
     expect(bootstrap).toContain("--cell 'beta' --port 8000 --device 'phone'");
     expect(bootstrap).toContain(
-      `--nats-urls 'nats://${encodeURIComponent(BUS)}@192.168.1.20:4222,nats://${encodeURIComponent(BUS)}@192.168.1.10:4222'`,
+      `--nats-urls 'nats://beta:${encodeURIComponent(BUS)}@192.168.1.20:4222,nats://beta:${encodeURIComponent(BUS)}@192.168.1.10:4222'`,
     );
+    expect(bootstrap).toContain(`--accept-tokens 'sha256:${"a".repeat(64)},sha256:${"b".repeat(64)}'`);
     expect(bootstrap).toMatch(/printf '%s' '.*' \| bash "\$HOME\/aios-bootstrap.sh" .* --token-stdin /);
     expect(bootstrap).not.toContain("--nats-tls-first");
   });
 
   it("asks for TLS first when the bus is behind a TLS-terminating proxy (the VPS hub on 443)", () => {
     const vps = phone(API, BUS, { natsUrls: ["tls://nats.aios.example.com:443"], natsTlsFirst: true });
-    expect(vps).toContain(`--nats-urls 'tls://${encodeURIComponent(BUS)}@nats.aios.example.com:443' --nats-tls-first --token-stdin`);
+    expect(vps).toContain(`--nats-urls 'tls://beta:${encodeURIComponent(BUS)}@nats.aios.example.com:443' --nats-tls-first --token-stdin`);
   });
 
   it("a shell hands the token over byte for byte, running nothing inside it", () => {
