@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { leafDevices, type DeviceConfigBase } from "../config.ts";
 import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId } from "../identities.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, OPERATOR_ID, operatorApiToken } from "../identities.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
@@ -48,6 +48,9 @@ export interface DeviceOutputs {
   vaultRootToken?: pulumi.Output<string>;
   dashboardPassword: pulumi.Output<string>;
   grafanaAdminPassword?: pulumi.Output<string>;
+  /** The fleet commands' API token (every member takes it) and bus password (user `operator`). */
+  operatorToken: pulumi.Output<string>;
+  operatorBusPassword: pulumi.Output<string>;
 }
 
 export class Device extends pulumi.ComponentResource {
@@ -180,6 +183,8 @@ export class Device extends pulumi.ComponentResource {
         ? { vaultUnsealKey: vault.init.apply((r) => r.unsealKey), vaultRootToken: vault.init.apply((r) => r.rootToken) }
         : {}),
       dashboardPassword: ingress.dashboardPassword,
+      operatorToken: pulumi.secret(apiToken.apply(operatorApiToken)),
+      operatorBusPassword: pulumi.secret(busToken.apply((root) => busPassword(root, OPERATOR_ID))),
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints });

@@ -111,7 +111,7 @@ describe("desktop stack under mocks", () => {
 
   it("no output holds a secret in plain text; the secret ones are Pulumi secrets", async () => {
     await checkOutputs({ ...device.outputs }, secrets);
-    for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword"] as const) {
+    for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword", "operatorToken", "operatorBusPassword"] as const) {
       expect(await pulumi.isSecret(device.outputs[k]!), k).toBe(true);
     }
   });
