@@ -183,7 +183,7 @@ async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: num
  * p99): on a shared VM one round can be spoiled by CPU stolen by the hypervisor, so every round's
  * p99 is printed with the steal measured during it.
  */
-async function latency(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number, rounds: number): Promise<Figure[]> {
+export async function latency(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number, rounds: number): Promise<Figure[]> {
   const results: LatencyRound[] = [];
   for (let i = 0; i < rounds; i++) results.push(await latencyRound(sender, receiver, natsPid, rate, seconds));
   const byP99 = [...results].sort((x, y) => percentile(x.delivered, 99) - percentile(y.delivered, 99));

@@ -15,6 +15,8 @@ export interface Server {
   start(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
+  /** The server's process id while it runs. */
+  pid(): number | undefined;
 }
 
 /** Temp dirs made on demand (`make`), all removed by `removeAll`. */
@@ -64,6 +66,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
     url: `nats://127.0.0.1:${listen.client}`,
     listen,
     output: () => out,
+    pid: () => proc?.pid,
     async start() {
       proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...NATS_SERVER_ENV } });
       proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
