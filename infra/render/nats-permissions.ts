@@ -100,7 +100,8 @@ export function busPermissions(id: string, role: BusRole): BusPermissions {
       ...ownConsumer(RESULT_STREAM, RESULTS_CONSUMER),
     );
   } else if (role === "vscode-bridge") {
-    publish.push("aios.task.exec.*");
+    // runs a task on the least-loaded cell: reads the cells' load records
+    publish.push("aios.task.exec.*", ...readBucket(LOAD_BUCKET));
   }
   // network-listener and consciousness-sync: their own presence and the network view, nothing more
   return { publish, subscribe, responses };
