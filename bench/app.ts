@@ -14,8 +14,11 @@ import { BENCH_TOKEN, deployedMain, rssMb, startCell, startFlags, type BenchCell
 import { median, percentile, type Figure } from "./lib/stats.ts";
 import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
+import { watchFleetEvents } from "./lib/fleet-events.ts";
 import { httpClient } from "./lib/http-client.ts";
 import { cpuMicros, stealMeter, wakeups } from "./lib/cpu.ts";
+import { scopePrefix } from "../app/src/host.ts";
+import type { Role } from "../app/src/config.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
@@ -133,7 +136,7 @@ function tail(file: string, onLine: (line: string, at: number) => void): FSWatch
   });
 }
 
-interface LatencyRound {
+export interface LatencyRound {
   delivered: number[];
   accepted: number[];
   sendRate: number;
@@ -144,7 +147,7 @@ interface LatencyRound {
 }
 
 /** Messages sender -> receiver at `rate`/s for `seconds` (after a first second left out as warm-up). */
-async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number): Promise<LatencyRound> {
+export async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number): Promise<LatencyRound> {
   const WARMUP = rate;
   const TOTAL = rate * (seconds + 1);
   const sentAt = new Map<number, number>();
@@ -183,7 +186,14 @@ async function latencyRound(sender: BenchCell, receiver: BenchCell, natsPid: num
  * p99): on a shared VM one round can be spoiled by CPU stolen by the hypervisor, so every round's
  * p99 is printed with the steal measured during it.
  */
-export async function latency(sender: BenchCell, receiver: BenchCell, natsPid: number, rate: number, seconds: number, rounds: number): Promise<Figure[]> {
+export async function latency(
+  sender: BenchCell,
+  receiver: BenchCell,
+  natsPid: number,
+  rate: number,
+  seconds: number,
+  rounds: number,
+): Promise<{ figures: Figure[]; p99: number }> {
   const results: LatencyRound[] = [];
   for (let i = 0; i < rounds; i++) results.push(await latencyRound(sender, receiver, natsPid, rate, seconds));
   const byP99 = [...results].sort((x, y) => percentile(x.delivered, 99) - percentile(y.delivered, 99));
@@ -192,7 +202,7 @@ export async function latency(sender: BenchCell, receiver: BenchCell, natsPid: n
   const lost = results.reduce((n, r) => n + r.lost, 0);
   const each = (key: "delivered" | "accepted"): string =>
     rounds > 1 ? `; p99 per round ${results.map((r) => `${ms(percentile(r[key], 99))} (steal ${r.steal.toFixed(0)}%)`).join(", ")}` : `; CPU steal ${mid.steal.toFixed(0)}%`;
-  return [
+  const figures: Figure[] = [
     {
       figure: `message latency cell -> cell ${at}, p50 / p99`,
       value: `${ms(percentile(mid.delivered, 50))} / ${ms(percentile(mid.delivered, 99))}`,
@@ -212,10 +222,11 @@ export async function latency(sender: BenchCell, receiver: BenchCell, natsPid: n
       note: `stored in JetStream before the 202; 16 keep-alive connections${each("accepted")}`,
     },
   ];
+  return { figures, p99: percentile(mid.delivered, 99) };
 }
 
 /** Polls `probe` every 10 ms until true; returns the performance.now() it first held (bounded). */
-async function when(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+export async function when(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (await probe().catch(() => false)) return performance.now();
@@ -224,7 +235,7 @@ async function when(what: string, probe: () => Promise<boolean>, timeoutMs = 20_
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const statusIn = async (watcher: BenchCell, cellId: string): Promise<string | undefined> => {
+export const statusIn = async (watcher: BenchCell, cellId: string): Promise<string | undefined> => {
   const { peers } = (await (await fetch(`${watcher.url}/peers`)).json()) as { peers: { cell_id: string; status: string }[] };
   return peers.find((p) => p.cell_id === cellId)?.status;
 };
@@ -233,25 +244,36 @@ async function presence(nats: NatsHandle, watchers: BenchCell[]): Promise<Figure
   const seen: number[] = [];
   const fromSpawn: number[] = [];
   const down: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const name = `bench-new-${i}`;
-    const port = await freePort();
-    const t0 = performance.now();
-    // spawned at once; its /health and the watchers' views are polled from the same moment
-    const started = startCell({ name, natsUrl: nats.url, port });
-    const [cell, tHealth, tSeen] = await Promise.all([
-      started,
-      when(`${name} /health`, () => healthy(`http://127.0.0.1:${port}`)),
-      when(`${name} seen up`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "up")),
-    ]);
-    seen.push(tSeen - tHealth);
-    fromSpawn.push(tSeen - t0);
-    await sleep(1500); // a few heartbeats in, as a cell that has been running
-    const tKill = performance.now();
-    cell.child.proc.kill("SIGKILL");
-    const tDown = await when(`${name} marked down`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "down"));
-    down.push(tDown - tKill);
-    await cell.stop();
+  const mapDown: number[] = [];
+  // the fleet map's live stream, from a discovery service on the same bus
+  const discovery = await startCell({ name: "bench-discovery", natsUrl: nats.url, port: await freePort(), env: { AIOS_ROLE: "discovery", AIOS_CELL_ID: "" } });
+  const events = await watchFleetEvents(discovery.url);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const name = `bench-new-${i}`;
+      const port = await freePort();
+      const t0 = performance.now();
+      // spawned at once; its /health and the watchers' views are polled from the same moment
+      const started = startCell({ name, natsUrl: nats.url, port });
+      const [cell, tHealth, tSeen] = await Promise.all([
+        started,
+        when(`${name} /health`, () => healthy(`http://127.0.0.1:${port}`)),
+        when(`${name} seen up`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "up")),
+      ]);
+      seen.push(tSeen - tHealth);
+      fromSpawn.push(tSeen - t0);
+      await sleep(1500); // a few heartbeats in, as a cell that has been running
+      const tKill = performance.now();
+      cell.child.proc.kill("SIGKILL");
+      const tDown = await when(`${name} marked down`, async () => (await Promise.all(watchers.map((w) => statusIn(w, name)))).every((s) => s === "down"));
+      down.push(tDown - tKill);
+      const tMap = await when(`${name} down on the fleet map`, async () => events.downAt(name, tKill) !== undefined);
+      mapDown.push((events.downAt(name, tKill) ?? tMap) - tKill);
+      await cell.stop();
+    }
+  } finally {
+    events.close();
+    await discovery.stop();
   }
   return [
     {
@@ -265,6 +287,12 @@ async function presence(nats: NatsHandle, watchers: BenchCell[]): Promise<Figure
       value: ms(Math.max(...down)),
       target: "< 5 s",
       note: `worst of ${down.length} (${list(down)} ms), default heartbeat 1 s, down after 3 s`,
+    },
+    {
+      figure: "fleet map (discovery's /fleet/events) shows a SIGKILLed cell down",
+      value: ms(Math.max(...mapDown)),
+      target: "< 4 s (down after + 1 s)",
+      note: `worst of ${mapDown.length} (${list(mapDown)} ms), the same kills; frames are sent within 500 ms of a change`,
     },
   ];
 }
@@ -320,6 +348,65 @@ async function idleMemory(nats: NatsHandle): Promise<Figure[]> {
   return figures;
 }
 
+const ORGANELLES = DEPLOYED_ROLES.filter((r) => r !== "cell");
+
+/** The laptop's app set as deployed: alpha and the four organelles, one process each or the organelles in one host. */
+async function startLaptopSet(nats: NatsHandle, shared: boolean): Promise<BenchCell[]> {
+  const procs = [await startCell({ name: "bench-alpha", natsUrl: nats.url, port: await freePort(), env: { AIOS_DEVICE: "laptop" } })];
+  const idle = { AIOS_DEVICE: "laptop", AIOS_MDNS: "off", AIOS_CELL_ID: "" };
+  if (!shared) {
+    for (const role of ORGANELLES) {
+      procs.push(await startCell({ name: `bench-${role}`, natsUrl: nats.url, port: await freePort(), env: { ...idle, AIOS_ROLE: role } }));
+    }
+    return procs;
+  }
+  const ports = await Promise.all(ORGANELLES.map(() => freePort()));
+  const scoped = Object.fromEntries(ORGANELLES.map((role, i) => [`${scopePrefix(role as Role)}PORT`, String(ports[i])]));
+  // the host answers on the first role's port; AIOS_ROLE, AIOS_PORT and AIOS_PUBLIC_URL are per role there
+  const env = { ...idle, ...scoped, AIOS_ROLES: ORGANELLES.join(","), AIOS_ROLE: "", AIOS_PORT: "", AIOS_PUBLIC_URL: "" };
+  const host = await startCell({ name: "bench-organelles", natsUrl: nats.url, port: ports[0]!, env });
+  procs.push(host);
+  for (const port of ports) await until(`the host's role on ${port}`, () => healthy(`http://127.0.0.1:${port}`), host.child);
+  return procs;
+}
+
+/**
+ * The laptop's whole app set idle, RSS and PSS summed over its processes, in both modes: one
+ * process per organelle, then the four in one host. The modes run one after the other, not side by
+ * side, so that PSS shares the node binary's pages only among the processes of one mode.
+ */
+async function laptopMemory(nats: NatsHandle): Promise<Figure[]> {
+  const modes: Record<"separate" | "shared", { rss: number; pss: number; each: string }> = {} as never;
+  for (const mode of ["separate", "shared"] as const) {
+    const procs = await startLaptopSet(nats, mode === "shared");
+    try {
+      await sleep(10_000); // startup garbage collected, heartbeats settled
+      const mems = procs.map((p) => ({ name: p.name.replace(/^bench-/, ""), ...memory(p.pid) }));
+      modes[mode] = {
+        rss: mems.reduce((a, m) => a + m.rss, 0),
+        pss: mems.reduce((a, m) => a + m.pss, 0),
+        each: mems.map((m) => `${m.name} ${m.rss.toFixed(0)}/${m.pss.toFixed(0)}`).join(", "),
+      };
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+    }
+  }
+  const { separate, shared } = modes;
+  const side = (key: "rss" | "pss"): string => `${separate[key].toFixed(0)} MB | ${shared[key].toFixed(0)} MB`;
+  return [
+    {
+      figure: "laptop app set idle, RSS summed: one process per organelle | organelles in one host",
+      value: side("rss"),
+      note: `alpha + 4 organelles, deployed (dist/, the image's flags); RSS/PSS MB each, separate: ${separate.each}; shared: ${shared.each}`,
+    },
+    {
+      figure: "laptop app set idle, PSS summed: one process per organelle | organelles in one host",
+      value: side("pss"),
+      note: `saved by the host: ${(separate.rss - shared.rss).toFixed(0)} MB RSS, ${(separate.pss - shared.pss).toFixed(0)} MB PSS`,
+    },
+  ];
+}
+
 export const APP_PARTS = ["throughput", "latency", "presence", "memory"] as const;
 export type AppPart = (typeof APP_PARTS)[number];
 
@@ -337,16 +424,22 @@ export async function runAppBench(parts: readonly AppPart[] = APP_PARTS): Promis
     const [a, b] = cells as [BenchCell, BenchCell];
     if (parts.includes("latency")) {
       const natsPid = nats.pid()!;
-      figures.push(...(await latency(a, b, natsPid, 100, 3, 1)), ...(await latency(a, b, natsPid, 1000, 5, 3)));
+      figures.push(...(await latency(a, b, natsPid, 100, 3, 1)).figures);
+      const atThousand = await latency(a, b, natsPid, 1000, 5, 3);
       const bus = await busPublishLatency(nats.url, 1000, 3);
-      figures.push({
+      figures.push(...atThousand.figures, {
         figure: "bus alone: JetStream publish -> ack at 1000/s, p50 / p99",
         value: `${ms(bus.p50)} / ${ms(bus.p99)}`,
         note: "plain nats client, same nats-server: the cell's own share is the rest",
+      }, {
+        figure: "cell -> cell p99 / bus alone p99 at 1000/s, this run",
+        value: `${(atThousand.p99 / bus.p99).toFixed(2)}×`,
+        target: "<= 1.5×",
+        note: `${ms(atThousand.p99)} against ${ms(bus.p99)}; both under the same load on the machine, so the ratio is the figure, not either timing`,
       });
     }
     if (parts.includes("presence")) figures.push(...(await presence(nats, cells)));
-    if (parts.includes("memory")) figures.push(...(await idleMemory(nats)));
+    if (parts.includes("memory")) figures.push(...(await idleMemory(nats)), ...(await laptopMemory(nats)));
     return figures;
   } finally {
     await Promise.all(cells.map((c) => c.stop()));

@@ -54,7 +54,7 @@ async function measure(label: string, makeBus: () => Promise<Bus>): Promise<Figu
       return peers.some((p) => p.cell_id === "bench-b" && p.status === "up");
     }, 20_000);
     // 100/s: latency a loaded machine still resolves; 1,000/s: the cost per message under load
-    const figures = [...(await latency(cells[0]!, cells[1]!, bus.pid()!, 100, 3, 2)), ...(await latency(cells[0]!, cells[1]!, bus.pid()!, 1000, 5, 2))];
+    const figures = [...(await latency(cells[0]!, cells[1]!, bus.pid()!, 100, 3, 2)).figures, ...(await latency(cells[0]!, cells[1]!, bus.pid()!, 1000, 5, 2)).figures];
     return figures.map((f) => ({ ...f, figure: `${label}: ${f.figure}` }));
   } finally {
     await Promise.all(cells.map((c) => c.stop()));

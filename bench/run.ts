@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { APP_PARTS, runAppBench, type AppPart } from "./app.ts";
+import { runLinkBench } from "./link.ts";
 import { printTable, type Figure } from "./lib/stats.ts";
 import { ownTmpdir } from "../test/helpers/tmpdir.ts";
 
@@ -18,7 +19,7 @@ async function optional(file: string, exportName: string): Promise<Bench | undef
   return mod[exportName] as Bench;
 }
 
-const PARTS = [...APP_PARTS, "organelles", "infra", "abuse", "identity"];
+const PARTS = [...APP_PARTS, "link", "organelles", "infra", "abuse", "identity"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !PARTS.includes(p));
 if (unknown.length) {
@@ -30,6 +31,7 @@ const appParts = APP_PARTS.filter(wanted);
 
 const suites: [string, Bench | undefined][] = [
   ["App (cell, bus, presence, memory)", appParts.length ? () => runAppBench(appParts as AppPart[]) : undefined],
+  ["Across devices (a leaf and its hub over a 40 ms link)", wanted("link") ? runLinkBench : undefined],
   ["Organelles", wanted("organelles") ? await optional("organelles.ts", "runOrganelleBench") : undefined],
   ["Infrastructure", wanted("infra") ? await optional("infra.ts", "runInfraBench") : undefined],
   ["Abuse (one cell, a polite client and a flood)", wanted("abuse") ? await optional("abuse.ts", "runAbuseBench") : undefined],

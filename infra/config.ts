@@ -2,8 +2,9 @@
 // Every error names the key (as `aios:cells[1].port`) and what was expected; secrets are
 // checked for shape but their values never appear in a message.
 import { z } from "zod";
-import { INFRA_SERVICES, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
+import { INFRA_SERVICES, ORGANELLE_HOST, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
 import { totalMemoryMb } from "./plan.ts";
+import { cidrContains, defaultLan, lanNames } from "./lan-names.ts";
 
 const id = z
   .string({ error: "expected a name of lowercase letters, digits and dashes" })
@@ -23,9 +24,10 @@ const pem = z
     /^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/,
     "expected a PEM certificate (-----BEGIN CERTIFICATE----- ...), e.g. the vps stack's output hubCaCertificate",
   );
+const ipv4 = z.ipv4({ error: "expected an IPv4 address like 192.168.1.10" });
 const mb = z.number({ error: "expected megabytes" }).int("expected whole megabytes").min(16, "expected at least 16 MB");
 
-const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", ...ORGANELLE_ROLES]);
+const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", "fleet", ORGANELLE_HOST, ...ORGANELLE_ROLES]);
 const cellId = id.refine((v) => !reserved.has(v), { message: "this name is taken by a service of the stack" });
 
 /** Extra plain settings for an app container (AIOS_* variables); secrets never go here. */
@@ -115,6 +117,17 @@ export const deviceShape = {
   cells: z.array(cell).default([]),
   discovery: z.strictObject({ port: port.default(8001), memoryMb: mb.optional() }).optional(),
   organelles: z.array(organelle).default([]),
+  /**
+   * How the organelles run: "shared", all in one container and one Node process (one runtime
+   * instead of one each), or "separate", one container each with its own memoryMb.
+   */
+  organelleHost: z
+    .strictObject({
+      mode: z.enum(["shared", "separate"], { error: "expected shared or separate" }).default("shared"),
+      /** The shared container's memory limit. */
+      memoryMb: mb.optional(),
+    })
+    .default({ mode: "shared" }),
   bus: z.strictObject({
     mode: z.enum(["hub", "leaf"], { error: "expected hub or leaf" }),
     clientPort: port.default(4222),
@@ -200,8 +213,14 @@ export const SECRET_KEYS = ["apiToken", "busToken"] as const;
 export const leafDevices = (cfg: DeviceConfigBase): string[] =>
   cfg.bus.mode === "hub" ? (cfg.bus.leafDevices ?? cfg.remoteDevices.map((d) => d.name)) : [];
 
+/** What a stack kind adds to the device's published ports and memory (the LAN DNS server). */
+export interface DeviceExtras {
+  ports: [number, (string | number)[]][];
+  memoryMb: number;
+}
+
 /** Rules across keys; a schema extending deviceShape reuses them. */
-export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
+export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx, extras: DeviceExtras = { ports: [], memoryMb: 0 }): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
   const seenIds = new Map<string, number>();
   cfg.cells.forEach((c, i) => {
@@ -209,10 +228,17 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
     seenIds.set(c.id, i);
   });
   const seenRoles = new Set<string>();
+  const shared = cfg.organelleHost.mode === "shared";
   cfg.organelles.forEach((o, i) => {
     if (seenRoles.has(o.role)) issue(["organelles", i, "role"], `duplicate organelle "${o.role}"`);
     seenRoles.add(o.role);
+    if (shared && o.memoryMb !== undefined) {
+      issue(["organelles", i, "memoryMb"], "applies with organelleHost.mode: separate; the shared host's limit is organelleHost.memoryMb");
+    }
   });
+  if (!shared && cfg.organelleHost.memoryMb !== undefined) {
+    issue(["organelleHost", "memoryMb"], "applies with organelleHost.mode: shared; set organelles[].memoryMb instead");
+  }
   if (cfg.bus.mode === "leaf" && !cfg.bus.hub) issue(["bus", "hub"], "required when bus.mode is leaf (the hub's host)");
   if (cidrsOverlap(cfg.networks.meshSubnet, cfg.networks.ingressSubnet)) {
     issue(["networks", "ingressSubnet"], `overlaps networks.meshSubnet (${cfg.networks.meshSubnet})`);
@@ -229,13 +255,13 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx): void {
   }
   // No two things publish the same host port.
   const owners = new Map<number, string>();
-  for (const [port, path] of publishedPorts(cfg)) {
+  for (const [port, path] of [...publishedPorts(cfg), ...extras.ports]) {
     const prev = owners.get(port);
     if (prev) issue(path, `host port ${port} is already used by ${prev}`);
     else owners.set(port, path.join("."));
   }
   if (cfg.memoryBudgetMb !== undefined) {
-    const total = totalMemoryMb(cfg);
+    const total = totalMemoryMb(cfg) + extras.memoryMb;
     if (total > cfg.memoryBudgetMb) {
       issue(["memoryBudgetMb"], `the memory limits of this device total ${total} MB, over the budget of ${cfg.memoryBudgetMb} MB`);
     }
@@ -265,9 +291,74 @@ function publishedPorts(cfg: DeviceConfigBase): [number, (string | number)[]][] 
   return out;
 }
 
-const baseSchema = z.strictObject(deviceShape);
-export type DeviceConfigBase = z.infer<typeof baseSchema>;
-export const deviceConfigSchema = baseSchema.superRefine(checkDevice);
+
+export const DEFAULT_UPSTREAMS = ["1.1.1.1", "9.9.9.9"];
+export const LAN_DNS_MEMORY_MB = 16;
+
+/**
+ * `aios:dns` on a LAN device: this device runs the LAN's DNS server (dnsmasq) for the domain.
+ * (The vps stack's `aios:dns` is its DigitalOcean zone instead, see vps-config.ts.)
+ */
+const lanDns = z.strictObject({
+  /** Published on lanAddress, UDP and TCP. */
+  port: port.default(53),
+  /** The LAN as a CIDR; every address the server hands out must be inside it. Default: lanAddress's /24. */
+  lan: z.cidrv4({ error: "expected an IPv4 CIDR like 192.168.1.0/24" }).optional(),
+  /** Where every name outside the domain is forwarded (`address` or `address#port`). */
+  upstreams: z
+    .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(#\d{1,5})?$/, "expected an IPv4 address, optionally with #port"))
+    .min(1, "expected at least one upstream DNS server")
+    .default(DEFAULT_UPSTREAMS),
+  /** More names in the domain (a printer, the phone): `{name, address}`. */
+  hosts: z.array(z.strictObject({ name: id, address: ipv4 })).default([]),
+  memoryMb: mb.optional(),
+});
+export type LanDnsConfig = z.infer<typeof lanDns>;
+
+const lanSchema = z.strictObject({ ...deviceShape, dns: lanDns.optional() });
+type LanConfigBase = z.infer<typeof lanSchema>;
+/** The keys every device stack has (the VPS's own `dns` key means something else). */
+export type DeviceConfigBase = Omit<LanConfigBase, "dns">;
+
+/** The DNS server's own rules: addresses inside the LAN, each name once. */
+function checkLanDns(cfg: LanConfigBase, ctx: z.RefinementCtx): void {
+  const dns = cfg.dns;
+  if (!dns) return;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  if (!z.ipv4().safeParse(cfg.lanAddress).success) {
+    issue(["lanAddress"], "the LAN DNS server (aios:dns) needs this device's IPv4 address, not a host name");
+    return;
+  }
+  // (refinements run even when a field failed; that field's own message says what is wrong)
+  if (dns.lan !== undefined && !z.cidrv4().safeParse(dns.lan).success) return;
+  const lan = dns.lan ?? defaultLan(cfg.lanAddress);
+  const where = dns.lan ? `the LAN ${lan} (aios:dns.lan)` : `the LAN ${lan} (the /24 of lanAddress; set aios:dns.lan if yours is wider)`;
+  const addressKey = (path: (string | number)[]): (string | number)[] =>
+    path[0] === "remoteDevices" ? ["remoteDevices", path[1]!, "address"] : path[0] === "dns" ? ["dns", "hosts", path[2]!, "address"] : ["lanAddress"];
+  const badAddress = new Set<string>();
+  const seen = new Map<string, string>();
+  for (const n of lanNames(cfg, dns.hosts)) {
+    const key = addressKey(n.path);
+    if (!cidrContains(lan, n.address) && !badAddress.has(key.join("."))) {
+      badAddress.add(key.join("."));
+      const ip = z.ipv4().safeParse(n.address).success;
+      issue(key, ip ? `${n.address} is outside ${where}` : `the LAN DNS server (aios:dns) needs an IPv4 address here, not "${n.address}"`);
+    }
+    const first = seen.get(n.name);
+    if (first) issue(n.path, `duplicate name ${n.name}: ${first} already has it`);
+    else seen.set(n.name, keyName(n.path));
+  }
+}
+
+function lanExtras(cfg: LanConfigBase): DeviceExtras {
+  if (!cfg.dns) return { ports: [], memoryMb: 0 };
+  return { ports: [[cfg.dns.port, ["dns", "port"]]], memoryMb: cfg.dns.memoryMb ?? LAN_DNS_MEMORY_MB };
+}
+
+export const deviceConfigSchema = lanSchema.superRefine((cfg, ctx) => {
+  checkDevice(cfg, ctx, lanExtras(cfg));
+  checkLanDns(cfg, ctx);
+});
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
 
 export class StackConfigError extends Error {

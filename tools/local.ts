@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       ...rows.map(line),
       "",
       ...(missing.length ? [`organelles not in this build yet: ${missing.join(", ")}`] : []),
+      ...rows.filter((r) => r[1] === "discovery").map((r) => `fleet map (live, in a browser): ${r[3]}/`),
       `identities (this session only, mode 0600): ${join(dataDir, "identities")}; the operator's token: ${tokenFile}`,
       `  curl -H "Authorization: Bearer $(cat ${tokenFile})" ${rows[1]![3]}/messages`,
       `ready: ${rows.length} processes up; Ctrl-C stops them all.`,

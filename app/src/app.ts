@@ -1,4 +1,5 @@
 // buildApp: the service for the configured role, ready to listen (it does not listen itself).
+import { hostname } from "node:os";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { pino, type DestinationStream } from "pino";
 import type { AppConfig } from "./config.ts";
@@ -21,7 +22,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const rolePlugin = await ROLE_PLUGINS[config.role]();
   const level = opts.logger === false ? "silent" : (opts.logger?.level ?? config.logLevel);
-  const log: FastifyBaseLogger = pino({ level }, opts.logger ? opts.logger.destination : undefined);
+  // each line names its role: several roles may share one process and its stdout (AIOS_ROLES)
+  const base = { pid: process.pid, hostname: hostname(), role: config.role };
+  const log: FastifyBaseLogger = pino({ level, base }, opts.logger ? opts.logger.destination : undefined);
   const debugging = level === "debug" || level === "trace";
   const app = Fastify({
     // Fastify gets the logger only when debugging (then with a log line per request). A fastify

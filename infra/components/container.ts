@@ -37,8 +37,10 @@ export function serviceContainer(args: ContainerArgs, opts: pulumi.CustomResourc
       restart: RESTART,
       memory: spec.memoryMb,
       healthcheck: { tests: ["CMD", ...args.healthTest], interval: HEALTH_INTERVAL, timeout: "5s", retries: 3, startPeriod: "20s" },
-      networksAdvanced: spec.networks.map((n) => ({ name: NETWORKS[n], aliases: [spec.name] })),
-      ports: spec.publish.map((p) => ({ internal: p.internal, external: p.external })),
+      // the organelle host answers to each of its roles' names too, so routes and scrape targets
+      // address a role the same way in either mode
+      networksAdvanced: spec.networks.map((n) => ({ name: NETWORKS[n], aliases: [spec.name, ...(spec.hosts ?? []).map((h) => h.name)] })),
+      ports: spec.publish.map((p) => ({ internal: p.internal, external: p.external, ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.ip ? { ip: p.ip } : {}) })),
       volumes: args.volume && spec.dataPath ? [{ volumeName: args.volume.name, containerPath: spec.dataPath }] : [],
       envs: args.envs ?? [],
       ...(args.command ? { command: args.command } : {}),

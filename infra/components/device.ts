@@ -3,18 +3,28 @@
 // place to run the same composition (its stack passes the droplet's provider).
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { leafDevices, type DeviceConfigBase } from "../config.ts";
-import { cellBackends, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
-import { renderTermuxBootstrap } from "../render/bootstrap.ts";
+import { leafDevices, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
 import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, OPERATOR_ID, operatorApiToken } from "../identities.ts";
+import { lanNames, renderHostsEntries } from "../lan-names.ts";
+import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
+import { renderTermuxBootstrap } from "../render/bootstrap.ts";
+import type { ServiceKind } from "../services.ts";
 import { AppImage } from "./app-image.ts";
 import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
-import { Cell, Discovery, Organelle, type MemberCredentials } from "./member.ts";
+import { LanDns, lanDnsSpec } from "./lan-dns.ts";
+import { busIdentities, Cell, Discovery, Organelle, OrganelleHost, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
 import { Observability } from "./observability.ts";
 import { LocalCa } from "./tls.ts";
 import { Vault } from "./vault.ts";
+
+const MEMBER_KINDS: Partial<Record<ServiceKind, typeof Cell>> = {
+  cell: Cell,
+  discovery: Discovery,
+  organelle: Organelle,
+  "organelle-host": OrganelleHost,
+};
 
 /** How clients outside the device (phones, tools) reach its bus. */
 export interface ClientBus {
@@ -36,6 +46,18 @@ export interface DeviceArgs {
   publicUrls?: "ports" | "routes";
   /** Default: plain NATS on publicHost's client port. */
   clientBus?: ClientBus;
+  /**
+   * A device on a LAN (the desktop and laptop stacks): its names go out as `hostsEntries`, and
+   * with `dns` it runs the LAN's DNS server. Unset on the VPS, whose names are public DNS records.
+   */
+  lan?: { dns?: LanDnsConfig | undefined };
+}
+
+/** A host port the device publishes: what a firewall must let in. */
+export interface PublishedPort {
+  service: string;
+  port: number;
+  protocol: "tcp" | "udp";
 }
 
 export interface DeviceOutputs {
@@ -51,6 +73,9 @@ export interface DeviceOutputs {
   /** The fleet commands' API token (every member takes it) and bus password (user `operator`). */
   operatorToken: pulumi.Output<string>;
   operatorBusPassword: pulumi.Output<string>;
+  /** LAN devices: `<address> <name>` lines for machines that cannot use the LAN DNS server. */
+  hostsEntries?: string[];
+  publishedPorts: PublishedPort[];
 }
 
 export class Device extends pulumi.ComponentResource {
@@ -97,15 +122,25 @@ export class Device extends pulumi.ComponentResource {
     this.containers.nats = bus.server;
     this.containers["nats-exporter"] = bus.exporter;
 
-    const members = services.filter((s) => s.role);
-    // Every member of this device holds the device's API token and its own bus password; never a root.
+    // app containers: cells, discovery, organelles, or the organelle host that runs them
+    const members = containerSpecs(services).filter((s) => s.role || s.hosts);
+    // Every member of this device holds the device's API token, and each role its own bus
+    // password (the organelle host one per hosted role); never a root.
     const deviceToken = pulumi.secret(apiToken.apply((root) => deviceApiToken(root, cfg.device)));
-    const ownBusPassword = (m: ServiceSpec) => pulumi.secret(busToken.apply((root) => busPassword(root, memberId(m, cfg.device))));
+    const ownBusPassword = (role: ServiceSpec) => pulumi.secret(busToken.apply((root) => busPassword(root, memberId(role, cfg.device))));
     const vaultSpec = spec("vault");
     const vault = vaultSpec
       ? new Vault(
           "vault",
-          { spec: vaultSpec, members: members.map((m) => ({ name: m.name, api: deviceToken, bus: ownBusPassword(m) })), dockerHost: cfg.docker.host },
+          {
+            spec: vaultSpec,
+            members: members.map((m) => ({
+              name: m.name,
+              api: deviceToken,
+              bus: busIdentities(m).map((b) => ({ field: b.field, password: ownBusPassword(b.role) })),
+            })),
+            dockerHost: cfg.docker.host,
+          },
           o,
         )
       : undefined;
@@ -130,17 +165,18 @@ export class Device extends pulumi.ComponentResource {
             roleId: vault.init.apply((r) => r.approles[m.name]!.roleId),
             secretId: vault.init.apply((r) => r.approles[m.name]!.secretId),
           }
-        : { kind: "files", apiToken: deviceToken, busToken: ownBusPassword(m) };
-      const Kind = m.kind === "cell" ? Cell : m.kind === "discovery" ? Discovery : Organelle;
+        : { kind: "files", apiToken: deviceToken, busToken: ownBusPassword };
+      const Kind = MEMBER_KINDS[m.kind];
+      if (!Kind) throw new Error(`device plan: ${m.name} is no app service`);
       const member = new Kind(
         m.name,
         {
           spec: m,
           image: image.ref,
           device: cfg.device,
-          publicUrl: publicUrl(m),
+          publicUrl,
           natsUrl: `nats://nats:${NATS_CLIENT_PORT}`,
-          natsUser: memberId(m, cfg.device),
+          natsUser: (role) => memberId(role, cfg.device),
           acceptedTokens,
           trustProxy: cfg.networks.ingressSubnet,
           credentials,
@@ -173,8 +209,21 @@ export class Device extends pulumi.ComponentResource {
       grafanaAdminPassword = obs.grafanaAdminPassword;
     }
 
+    const lan = args.lan;
+    const names = lan ? lanNames(cfg, lan.dns?.hosts ?? []) : [];
+    let dnsSpec: ServiceSpec | undefined;
+    if (lan?.dns) {
+      const dnsArgs = { dns: lan.dns, domain: cfg.domain, lanAddress: cfg.lanAddress, names };
+      dnsSpec = lanDnsSpec(dnsArgs);
+      this.containers.dns = new LanDns("dns", dnsArgs, o).container;
+    }
+
     this.outputs = {
       endpoints: endpoints(cfg),
+      ...(lan ? { hostsEntries: renderHostsEntries(names) } : {}),
+      publishedPorts: [...services, ...(dnsSpec ? [dnsSpec] : [])].flatMap((s) =>
+        s.publish.map((p) => ({ service: s.name, port: p.external, protocol: p.protocol ?? "tcp" })),
+      ),
       caCertificate: ca.caCertPem,
       busUrl: pulumi.output(clientBus.url),
       ...(spec("grafana") ? { grafanaUrl: serviceUrl(cfg, "grafana") } : {}),
@@ -187,7 +236,7 @@ export class Device extends pulumi.ComponentResource {
       operatorBusPassword: pulumi.secret(busToken.apply((root) => busPassword(root, OPERATOR_ID))),
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
-    this.registerOutputs({ endpoints: this.outputs.endpoints });
+    this.registerOutputs({ endpoints: this.outputs.endpoints, publishedPorts: this.outputs.publishedPorts });
   }
 }
 

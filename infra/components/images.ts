@@ -11,6 +11,8 @@ export const IMAGES = {
   prometheus: "prom/prometheus:v2.54.1",
   alertmanager: "prom/alertmanager:v0.27.0",
   grafana: "grafana/grafana-oss:11.2.0",
+  // Alpine and dnsmasq 2.90; with /etc/dnsmasq.conf present its entrypoint runs dnsmasq on it
+  dnsmasq: "dockurr/dnsmasq:2.90",
 } as const;
 
 export function pulled(kind: keyof typeof IMAGES, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {

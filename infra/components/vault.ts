@@ -13,8 +13,11 @@ import { pulled } from "./images.ts";
 
 export interface VaultArgs {
   spec: ServiceSpec;
-  /** App containers that get an AppRole, each with its own API token and bus password (no fleet root). */
-  members: { name: string; api: pulumi.Output<string>; bus: pulumi.Output<string> }[];
+  /**
+   * App containers that get an AppRole, each with its own API token and bus passwords, one a
+   * role it runs, keyed by the KV field that keeps it (no fleet root).
+   */
+  members: { name: string; api: pulumi.Output<string>; bus: { field: string; password: pulumi.Output<string> }[] }[];
   dockerHost?: string | undefined;
 }
 
@@ -41,7 +44,10 @@ export class Vault extends pulumi.ComponentResource {
       o,
     );
     const names = args.members.map((m) => m.name);
-    const script = renderVaultInit({ container: containerName(args.spec.name), members: names });
+    const script = renderVaultInit({
+      container: containerName(args.spec.name),
+      members: args.members.map((m) => ({ name: m.name, busFields: m.bus.map((b) => b.field) })),
+    });
     const run = new command.local.Command(
       "vault-init",
       {
@@ -49,7 +55,7 @@ export class Vault extends pulumi.ComponentResource {
         update: script,
         interpreter: ["/bin/sh", "-c"],
         environment: {
-          ...memberSecretEnv(args.members),
+          ...memberSecretEnv(args.members.map((m) => ({ api: m.api, bus: m.bus.map((b) => b.password) }))),
           ...(args.dockerHost ? { DOCKER_HOST: args.dockerHost } : {}),
         },
         addPreviousOutputInEnv: true,

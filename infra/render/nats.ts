@@ -75,9 +75,12 @@ export interface BusUser extends Credential {
 /** The leaf user a device's leaf server signs in to the hub as. */
 export const leafUser = (device: string): string => `leaf-${device}`;
 
-/** The hub accepts one leaf user per leaf device; a leaf dials the hub with its own. */
+/**
+ * The hub accepts one leaf user per leaf device, and tells its leaves to reconnect to
+ * `advertise` when set; a leaf dials the hub with its own credential.
+ */
 export type NatsRole =
-  | { mode: "hub"; leaves: Credential[] }
+  | { mode: "hub"; leaves: Credential[]; advertise?: string }
   | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls; credential: Credential };
 
 function userEntry(u: BusUser): string[] {
@@ -105,7 +108,12 @@ export function renderNatsSecrets(role: NatsRole, users: BusUser[], listen: Nats
   if (users.length === 0) throw new Error("bus: no users (nats-server would accept anyone without credentials)");
   const lines = ["authorization {", "  users: [", ...users.flatMap(userEntry), "  ]", "}"];
   if (role.mode === "hub") {
-    lines.push("leafnodes {", `  listen: "${listen.host}:${listen.leaf}"`);
+    lines.push(
+      "leafnodes {",
+      `  listen: "${listen.host}:${listen.leaf}"`,
+      // what leaves are told to dial on reconnect (default: this server's own address)
+      ...(role.advertise ? [`  advertise: ${q(role.advertise)}`] : []),
+    );
     // With no leaf device the port stays open (the VPS's TLS settings live in this block) but
     // takes no one: an empty user list would mean no authentication at all. The placeholder's
     // password is a hash of the secrets above, so it is unguessable and the file stays the same

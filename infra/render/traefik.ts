@@ -2,7 +2,7 @@
 // routes (host routes, /cells/<id> path routes, the cells.<domain> load balancer, protected
 // dashboards) and the basic-auth users file.
 import { stringify } from "yaml";
-import { TRAEFIK_PORTS, type ServiceSpec } from "../plan.ts";
+import { FLEET_HOST, TRAEFIK_PORTS, type ServiceSpec } from "../plan.ts";
 
 export const TRAEFIK_DIR = "/etc/traefik";
 export const TRAEFIK_FILES = {
@@ -71,6 +71,8 @@ export function renderTraefikDynamic(opts: TraefikRoutes): string {
     services[s.name] = {
       loadBalancer: { servers: [{ url: `http://${s.name}:${s.port}` }], healthCheck: { path: s.healthPath, ...HEALTH } },
     };
+    // the fleet map is the discovery service's page at `/`
+    if (s.kind === "discovery") routers[FLEET_HOST] = route(host(FLEET_HOST), s.name);
     if (s.kind === "cell") {
       const strip = `${s.name}-strip`;
       middlewares[strip] = { stripPrefix: { prefixes: [`/cells/${s.name}`] } };

@@ -3,15 +3,16 @@
 // unseal key, unseals it, stores the fleet tokens in the KV mount and issues an AppRole per app
 // container. On later runs (PULUMI_COMMAND_STDOUT holds the previous output) it only unseals
 // and re-issues. Its stdout is JSON and the stack keeps it as a secret.
-// Environment: MEMBER_API_<i> and MEMBER_BUS_<i>, the i-th member's own API token and bus
-// password (memberSecretEnv); DOCKER_HOST when the daemon is remote. No fleet root secret.
+// Environment: MEMBER_API_<i>, the i-th member's own API token, and MEMBER_BUS_<i>_<j>, its j-th
+// bus password (one per role it runs: the organelle host has several) (memberSecretEnv);
+// DOCKER_HOST when the daemon is remote. No fleet root secret.
 import { VAULT_KV_MOUNT, VAULT_PORT } from "./vault.ts";
 import { shq } from "./shell.ts";
 
 export interface VaultInitOptions {
   container: string;
-  /** App containers that get an AppRole (cells, discovery, organelles). */
-  members: string[];
+  /** App containers that get an AppRole (cells, discovery, organelles), with the KV fields of their bus passwords. */
+  members: { name: string; busFields: string[] }[];
 }
 
 export function renderVaultInit(o: VaultInitOptions): string {
@@ -51,10 +52,9 @@ v auth list | grep -q '^approle/' || v auth enable approle >/dev/null
 printf '{"unsealKey":"%s","rootToken":"%s","approles":{' "$UNSEAL_KEY" "$ROOT_TOKEN"
 sep=''
 i=0 api="" bus=""
-for name in ${o.members.map(shq).join(" ")}; do
-  eval "api=\\\${MEMBER_API_$i} bus=\\\${MEMBER_BUS_$i}"
+for name in ${o.members.map((x) => shq(x.name)).join(" ")}; do
+  eval "api=\\\${MEMBER_API_$i}"
   printf '%s' "$api" | v kv put -mount=${m} "members/$name" token=- >/dev/null
-  printf '%s' "$bus" | v kv patch -mount=${m} "members/$name" bus=- >/dev/null
   i=$((i + 1))
   printf 'path "${m}/data/members/%s" { capabilities = ["read"] }\\n' "$name" |
     v policy write "member-$name" - >/dev/null
@@ -64,13 +64,21 @@ for name in ${o.members.map(shq).join(" ")}; do
   printf '%s"%s":{"roleId":"%s","secretId":"%s"}' "$sep" "$name" "$role_id" "$secret_id"
   sep=','
 done
+# each member's bus passwords, <name>:<env suffix>:<field>
+for entry in ${o.members.flatMap((x, i) => x.busFields.map((f, j) => shq(`${x.name}:${i}_${j}:${f}`))).join(" ")}; do
+  name=\${entry%%:*} rest=\${entry#*:}
+  eval "bus=\\\${MEMBER_BUS_\${rest%%:*}}"
+  printf '%s' "$bus" | v kv patch -mount=${m} "members/$name" "\${rest#*:}=-" >/dev/null
+done
 printf '}}\\n'
 `;
 }
 
-/** The script's environment for the members' own secrets, in the order of `members`. */
-export function memberSecretEnv<T>(secrets: { api: T; bus: T }[]): Record<string, T> {
-  return Object.fromEntries(secrets.flatMap((s, i) => [[`MEMBER_API_${i}`, s.api], [`MEMBER_BUS_${i}`, s.bus]]));
+/** The script's environment for the members' own secrets, in the order of `members` (bus: in the order of its busFields). */
+export function memberSecretEnv<T>(secrets: { api: T; bus: T[] }[]): Record<string, T> {
+  return Object.fromEntries(
+    secrets.flatMap((s, i) => [[`MEMBER_API_${i}`, s.api] as const, ...s.bus.map((b, j) => [`MEMBER_BUS_${i}_${j}`, b] as const)]),
+  );
 }
 
 export interface VaultInitResult {

@@ -56,6 +56,17 @@ describe("healthcheck", () => {
     expect(stderr).toContain(`http://127.0.0.1:${port}/health`);
   });
 
+  it("with AIOS_ROLES, passes only while every hosted role answers, and names the ones that do not", async () => {
+    const ok = await serve(200);
+    const down = String(await freePort());
+    const env = { AIOS_ROLES: "vscode-bridge,task-dispatcher", AIOS_VSCODE_BRIDGE__PORT: ok };
+    expect(await probe({ ...env, AIOS_TASK_DISPATCHER__PORT: ok })).toEqual({ code: 0, stderr: "" });
+    const { code, stderr } = await probe({ ...env, AIOS_TASK_DISPATCHER__PORT: down });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`task-dispatcher http://127.0.0.1:${down}/health`);
+    expect(stderr).not.toContain("vscode-bridge");
+  });
+
   it("fails with the variables to set when it has neither a port nor a known role", async () => {
     const { code, stderr } = await probe({ AIOS_ROLE: "toaster" });
     expect(code).toBe(1);

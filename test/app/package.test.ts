@@ -43,4 +43,18 @@ describe.skipIf(!hasTool("nats-server"))("npm --prefix app run package", () => {
     expect(health.role).toBe(role);
     expect(health.version).toBe(JSON.parse(readFileSync(join(APP, "package.json"), "utf8")).version);
   });
+
+  it("the discovery role from dist/ serves the fleet map's page and files from public/", async () => {
+    const svc = await startService({ AIOS_ROLE: "discovery", AIOS_NATS_URLS: nats.url }, { main: join(app, "dist/main.js") });
+    services.push(svc);
+    const page = await fetch(`${svc.url}/`);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<script src="/fleet.js" defer></script>');
+    for (const [file, type] of [["fleet.js", /^text\/javascript/], ["fleet.css", /^text\/css/]] as const) {
+      const res = await fetch(`${svc.url}/${file}`);
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get("content-type"), file).toMatch(type);
+      expect(await res.text(), file).toBe(readFileSync(join(APP, "public", file), "utf8"));
+    }
+  });
 });

@@ -6,13 +6,13 @@
 // The laptop's task dispatcher (an organelle) uses the same store through the leaf.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderNatsConfig, renderNatsSecrets, type NatsListen, type NatsOptions, type NatsRole } from "../../infra/render/nats.ts";
+import type { NatsListen, NatsOptions, NatsRole } from "../../infra/render/nats.ts";
 import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
 import { startDispatcher, submit, waitCellReady, waitTask } from "../organelles/helpers.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { busUsers, leafLinked as linked, leafOf, listenOn, memberBusEnv, monitor, natsServer as rendered, tempDirs, type Server } from "./rendered-nats.ts";
+import { busUsers, leafLinked as linked, leafOf, listenOn, memberBusEnv, monitor, renderedServer, tempDirs, type Server } from "./rendered-nats.ts";
 
 /** Both servers list the same members (as every stack derives them from the one root). */
 const USERS = busUsers([
@@ -22,8 +22,7 @@ const USERS = busUsers([
 ]);
 
 /** A nats-server run from the rendered main file and secrets file. */
-const natsServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server =>
-  rendered(dir, listen, main.serverName, { main: renderNatsConfig({ ...main, listen }), secrets: renderNatsSecrets(role, USERS, listen) });
+const natsServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server => renderedServer(dir, listen, main, role, USERS);
 
 const health = async (cell: ServiceHandle) => (await api("GET", `${cell.url}/health`)).json as { status: string; reasons: string[] };
 

@@ -4,9 +4,20 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NATS_SECRETS_FILE, NATS_SERVER_ENV, type BusUser, type NatsListen } from "../../infra/render/nats.ts";
+import {
+  NATS_SECRETS_FILE,
+  NATS_SERVER_ENV,
+  renderNatsConfig,
+  renderNatsSecrets,
+  type BusUser,
+  type NatsListen,
+  type NatsOptions,
+  type NatsRole,
+} from "../../infra/render/nats.ts";
 import { busPassword, busUser, leafCredential, OPERATOR_ID, type BusMember } from "../../infra/identities.ts";
+import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
+import { stopOnExit } from "../../tools/local/process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
 export interface Server {
@@ -69,6 +80,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
     pid: () => proc?.pid,
     async start() {
       proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...NATS_SERVER_ENV } });
+      stopOnExit(proc); // an interrupted bench or test leaves no server behind
       proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
       await waitFor(`nats-server ${name} to be healthy`, async () => (await fetch(`http://127.0.0.1:${listen.monitor}/healthz`)).ok);
@@ -77,6 +89,50 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
       const p = proc;
       proc = undefined;
       await stopServer(p);
+    },
+  };
+}
+
+/** A nats-server run from the rendered main file and secrets file, listing `users`. */
+export const renderedServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole, users: BusUser[]): Server =>
+  natsServer(dir, listen, main.serverName, { main: renderNatsConfig({ ...main, listen }), secrets: renderNatsSecrets(role, users, listen) });
+
+export interface LinkedBus {
+  /** The desktop's server, with the network's JetStream. */
+  hub: Server;
+  /** The laptop's server, a leaf of the hub through `link`. */
+  leaf: Server;
+  /** The network between the two devices: the leaf dials the hub's leaf port through it. */
+  link: LinkProxy;
+  stop(): Promise<void>;
+}
+
+/**
+ * A hub and a leaf from the rendered configs, both listing `users`, the leaf (the laptop, with
+ * its own link credential) linked to the hub through a proxy that adds `delayMs` each way.
+ */
+export async function startLinkedBus(users: BusUser[], delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
+  const hubListen = await listenOn();
+  const hubDir = dirs.make();
+  const link = await startLinkProxy({ port: hubListen.leaf }, delayMs);
+  // A hub tells its leaves where to dial again (leafnode_urls in its INFO, its own address by
+  // default), and a leaf dials those too: advertised as the link, reconnects cross it as well.
+  const credential = leafOf("laptop");
+  const hubRole: NatsRole = { mode: "hub", leaves: [credential], advertise: `127.0.0.1:${link.port}` };
+  const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, hubRole, users);
+  await hub.start();
+  const role: NatsRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: link.port, credential };
+  const leaf = renderedServer(dirs.make(), await listenOn(), { mode: "leaf", serverName: "laptop" }, role, users);
+  await leaf.start();
+  await leafLinked(leaf);
+  return {
+    hub,
+    leaf,
+    link,
+    stop: async () => {
+      await leaf.stop();
+      await link.close();
+      await hub.stop();
     },
   };
 }

@@ -4,17 +4,14 @@
 // phone's cell reaches the hub's client port the way it does through Traefik on 443: TLS first
 // to a TLS-terminating proxy (node:tls here, with a certificate from a test CA), which forwards
 // the plain NATS protocol. Certificates come from a throwaway CA made with openssl.
-import { connect as netConnect } from "node:net";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNatsConfig, renderNatsSecrets } from "../../infra/render/nats.ts";
 import { withClientTls, withLeafTls } from "../../infra/render/vps-tls.ts";
 import { startCell, waitPeer } from "../helpers/cells.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
-import { makeTestCerts, type TestCerts } from "../helpers/test-ca.ts";
+import { makeTestCerts, tlsProxy, type TestCerts } from "../helpers/test-ca.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { busUsers, leafLinked, leafOf, listenOn, memberBusEnv, monitor, natsServer, tempDirs, type Server } from "./rendered-nats.ts";
 
@@ -26,21 +23,6 @@ interface Health {
   bus: { connected: boolean };
 }
 const health = async (cell: ServiceHandle) => (await api("GET", `${cell.url}/health`)).json as unknown as Health;
-
-/** Traefik's part: terminate TLS with the hub's certificate, forward the bytes to the client port. */
-async function tlsProxy(certs: TestCerts, to: number): Promise<{ server: TlsServer; port: number; sessions: () => number }> {
-  let sessions = 0;
-  const server = createTlsServer({ cert: readFileSync(certs.certFile), key: readFileSync(certs.keyFile) }, (client) => {
-    sessions++;
-    const upstream = netConnect(to, "127.0.0.1");
-    client.pipe(upstream).pipe(client);
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-  });
-  server.on("tlsClientError", () => undefined); // a client that does not trust the certificate hangs up
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, port: (server.address() as { port: number }).port, sessions: () => sessions };
-}
 
 describe.runIf(hasTool("nats-server") && hasTool("openssl"))("joining the VPS hub over TLS (rendered configs, real servers and cells)", () => {
   const dirs = tempDirs("aios-vps-hub-");

@@ -10,7 +10,7 @@ export const APP_DIR = resolve(import.meta.dirname, "../../app");
 /** Packages a copy of app/ in a temp dir (never writing into the working tree); returns its root. */
 export function packagedApp(): string {
   const app = join(mkdtempSync(join(tmpdir(), "aios-pkg-")), "app");
-  for (const part of ["package.json", "src", "scripts"]) cpSync(join(APP_DIR, part), join(app, part), { recursive: true });
+  for (const part of ["package.json", "src", "scripts", "public"]) cpSync(join(APP_DIR, part), join(app, part), { recursive: true });
   symlinkSync(resolve(APP_DIR, "../node_modules"), join(app, "node_modules"));
   execFileSync(process.execPath, ["--no-warnings", "scripts/package.ts"], { cwd: app });
   return app;

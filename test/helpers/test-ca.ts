@@ -1,8 +1,10 @@
 // A throwaway CA and a server certificate signed by it, made with the openssl CLI, for tests that
 // run real TLS on 127.0.0.1 (the hub's leaf port, a TLS-terminating proxy in front of NATS).
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { connect as netConnect } from "node:net";
 import { join } from "node:path";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 
 export interface TestCerts {
   caFile: string;
@@ -24,4 +26,19 @@ export function makeTestCerts(dir: string, dnsNames: string[]): TestCerts {
   openssl(["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca-key.pem"), "-CAcreateserial", "-days", "1",
     "-extfile", f("server.ext"), "-out", f("cert.pem")]);
   return { caFile: f("ca.pem"), certFile: f("cert.pem"), keyFile: f("key.pem") };
+}
+
+/** Traefik's part: terminate TLS with the test certificate, forward the bytes to a local port. */
+export async function tlsProxy(certs: TestCerts, to: number): Promise<{ server: TlsServer; port: number; sessions: () => number }> {
+  let sessions = 0;
+  const server = createTlsServer({ cert: readFileSync(certs.certFile), key: readFileSync(certs.keyFile) }, (client) => {
+    sessions++;
+    const upstream = netConnect(to, "127.0.0.1");
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  server.on("tlsClientError", () => undefined); // a client that does not trust the certificate hangs up
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as { port: number }).port, sessions: () => sessions };
 }

@@ -41,7 +41,14 @@ describe("stack config", () => {
     expect(l.bus).toMatchObject({ mode: "leaf", hub: { host: "192.168.1.10", leafPort: 7422, clientPort: 4222 } });
     expect(l.vault.enabled).toBe(false);
     expect(l.observability.grafana).toBe(false);
-    expect(totalMemoryMb(l)).toBeLessThanOrEqual(600);
+    expect(l.organelleHost.mode).toBe("shared");
+    expect(totalMemoryMb(l)).toBeLessThanOrEqual(400);
+  });
+
+  it("laptop: the shared organelle host is what keeps it within 400 MB; one container each takes 176 MB more", () => {
+    const shared = parseConfig(laptop);
+    const separate = parseConfig(with_(laptop, { "aios:organelleHost": { mode: "separate" }, "aios:memoryBudgetMb": 600 }));
+    expect(totalMemoryMb(separate) - totalMemoryMb(shared)).toBe(4 * 80 - 144);
   });
 
   const cases: [string, Record<string, string>, string][] = [
@@ -59,7 +66,14 @@ describe("stack config", () => {
     ["duplicate host port", with_(desktop, { "aios:cells": [{ id: "a", port: 8000 }, { id: "b", port: 8001 }] }), "aios:discovery.port"],
     ["cell on the HTTPS port", with_(desktop, { "aios:cells": [{ id: "a", port: 443 }] }), "aios:cells[0].port"],
     ["unknown organelle", with_(laptop, { "aios:organelles": [{ role: "toaster" }] }), "aios:organelles[0].role"],
-    ["organelle over 100 MB", with_(laptop, { "aios:organelles": [{ role: "vscode-bridge", memoryMb: 200 }] }), "aios:organelles[0].memoryMb"],
+    [
+      "organelle over 100 MB",
+      with_(laptop, { "aios:organelleHost": { mode: "separate" }, "aios:organelles": [{ role: "vscode-bridge", memoryMb: 200 }] }),
+      "aios:organelles[0].memoryMb",
+    ],
+    ["an organelle's own limit in the shared host", with_(laptop, { "aios:organelles": [{ role: "vscode-bridge", memoryMb: 90 }] }), "aios:organelles[0].memoryMb"],
+    ["the host's limit with one container each", with_(laptop, { "aios:organelleHost": { mode: "separate", memoryMb: 90 } }), "aios:organelleHost.memoryMb"],
+    ["bad organelle host mode", with_(laptop, { "aios:organelleHost": { mode: "pooled" } }), "aios:organelleHost.mode"],
     ["leaf without hub", with_(laptop, { "aios:bus": { mode: "leaf" } }), "aios:bus.hub"],
     ["bad bus mode", with_(laptop, { "aios:bus": { mode: "spoke" } }), "aios:bus.mode"],
     ["grafana without prometheus", with_(desktop, { "aios:observability": { grafana: true } }), "aios:observability.prometheus"],
@@ -72,12 +86,28 @@ describe("stack config", () => {
     ["remote device named like this one", with_(laptop, { "aios:remoteDevices": [{ name: "laptop", address: "10.0.0.2" }] }), "aios:remoteDevices[0].name"],
     ["remote address with a scheme", with_(laptop, { "aios:remoteDevices": [{ name: "desktop", address: "http://x" }] }), "aios:remoteDevices[0].address"],
     ["phone without app source", with_(laptop, { "aios:phone": { bootstrapUrl: "https://x.org/b.sh" } }), "aios:phone.appSource"],
+    ["DNS: a remote device outside the LAN", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "10.0.0.20", cells: [{ id: "alpha", port: 8000 }] }] }), "aios:remoteDevices[0].address"],
+    ["DNS: an extra host outside the LAN", with_(desktop, { "aios:dns": { lan: "192.168.1.0/24", hosts: [{ name: "printer", address: "192.168.2.9" }] } }), "aios:dns.hosts[0].address"],
+    ["DNS: a remote device by host name", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "laptop.home", cells: [{ id: "alpha", port: 8000 }] }] }), "aios:remoteDevices[0].address"],
+    ["DNS: a name given twice (remote cell named like a local one)", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "192.168.1.20", cells: [{ id: "father", port: 8000 }] }] }), "aios:remoteDevices[0].cells[0].id"],
+    ["DNS: an extra host named like a service", with_(desktop, { "aios:dns": { hosts: [{ name: "grafana", address: "192.168.1.30" }] } }), "aios:dns.hosts[0].name"],
+    ["DNS: its port taken by a cell", with_(desktop, { "aios:dns": { port: 8000 } }), "aios:dns.port"],
+    ["DNS: a bad upstream", with_(desktop, { "aios:dns": { upstreams: ["dns.google"] } }), "aios:dns.upstreams[0]"],
+    ["DNS: a bad LAN", with_(desktop, { "aios:dns": { lan: "192.168.1.0" } }), "aios:dns.lan"],
     ["bad webhook", with_(desktop, { "aios:observability": { prometheus: true, alertmanager: true, alertWebhook: "ftp://x" } }), "aios:observability.alertWebhook"],
   ];
   it.each(cases)("%s fails naming the key", (_name, raw, key) => {
     const e = errorOf(raw);
     expect(e.keys).toContain(key);
     expect(e.message).toContain(`${key}: `);
+  });
+
+  it("aios:dns: the LAN defaults to the /24 of lanAddress, upstreams to public resolvers; a wider LAN admits more addresses", () => {
+    const d = parseConfig(with_(desktop, { "aios:dns": {} }));
+    expect(d.dns).toEqual({ port: 53, upstreams: ["1.1.1.1", "9.9.9.9"], hosts: [] });
+    const far = { "aios:remoteDevices": [{ name: "laptop", address: "192.168.7.20", cells: [{ id: "alpha", port: 8000 }] }] };
+    expect(errorOf(with_(desktop, { ...far, "aios:dns": {} })).message).toContain("aios:remoteDevices[0].address: 192.168.7.20 is outside the LAN 192.168.1.0/24");
+    expect(() => parseConfig(with_(desktop, { ...far, "aios:dns": { lan: "192.168.0.0/16" } }))).not.toThrow();
   });
 
   it("keys of other namespaces are left to their providers", () => {

@@ -4,8 +4,12 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import type { DeviceConfig } from "../../infra/config.ts";
+import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
 import { busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { DNSMASQ_CONF } from "../../infra/render/dnsmasq.ts";
+import { hasTool } from "../helpers/tools.ts";
+import { runTool, tempFiles } from "../render/tool.ts";
 import {
   checkContainerBasics,
   checkGrafanaMetrics,
@@ -13,7 +17,7 @@ import {
   checkPrometheusTargets,
   checkTraefik,
   containers,
-  hostPorts,
+  hostPortKeys,
   plainSecretPaths,
   loadStack,
   uploadsOf,
@@ -36,13 +40,13 @@ const byType = (type: string) => resources.filter((r) => r.type === type).map((r
 describe("desktop stack under mocks", () => {
   it("deploys the desktop inventory", () => {
     expect(containers(resources).map((c) => c.name).sort()).toEqual(
-      ["alertmanager", "discovery", "father", "grafana", "nats", "nats-exporter", "nous", "prometheus", "traefik", "vault"].sort(),
+      ["alertmanager", "discovery", "dns", "father", "grafana", "nats", "nats-exporter", "nous", "prometheus", "traefik", "vault"].sort(),
     );
     expect(byType("docker:index/network:Network")).toEqual(["ingress", "mesh", "observability"]);
     expect(byType("aios:infra:Cell")).toEqual(["father", "nous"]);
     expect(byType("aios:infra:Discovery")).toEqual(["discovery"]);
     expect(byType("aios:infra:Organelle")).toEqual([]);
-    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability"]) {
+    for (const t of ["Device", "Networks", "AppImage", "LocalCa", "Bus", "Vault", "Ingress", "Observability", "LanDns"]) {
       expect(byType(`aios:infra:${t}`).length, t).toBe(1);
     }
     expect(byType("command:local:Command")).toEqual(["vault-init"]);
@@ -77,9 +81,9 @@ describe("desktop stack under mocks", () => {
   });
 
   it("no two containers publish the same host port", () => {
-    const ports = hostPorts(resources);
+    const ports = hostPortKeys(resources);
     expect(new Set(ports).size).toBe(ports.length);
-    expect(ports.sort((a, b) => a - b)).toEqual([80, 443, 4222, 7422, 8000, 8001, 8002]);
+    expect(ports.sort()).toEqual(["4222/tcp", "443/tcp", "53/tcp", "53/udp", "7422/tcp", "80/tcp", "8000/tcp", "8001/tcp", "8002/tcp"]);
   });
 
   it("app containers run the image built from app/, pinned to its digest", () => {
@@ -135,7 +139,7 @@ describe("desktop stack under mocks", () => {
     expect(names).toEqual(["father", "nous", "discovery"]);
     names.forEach((name, i) => {
       expect(env[`MEMBER_API_${i}`], name).toBe(deviceApiToken(TEST_SECRETS["aios:apiToken"], "desktop"));
-      expect(env[`MEMBER_BUS_${i}`], name).toBe(busPassword(TEST_SECRETS["aios:busToken"], name === "discovery" ? "discovery-desktop" : name));
+      expect(env[`MEMBER_BUS_${i}_0`], name).toBe(busPassword(TEST_SECRETS["aios:busToken"], name === "discovery" ? "discovery-desktop" : name));
     });
     expect(Object.values(env)).not.toContain(TEST_SECRETS["aios:apiToken"]);
     expect(Object.values(env)).not.toContain(TEST_SECRETS["aios:busToken"]);
@@ -170,6 +174,7 @@ describe("desktop stack under mocks", () => {
       alertmanager: "https://alertmanager.aios.lan",
       grafana: "https://grafana.aios.lan",
       cells: "https://cells.aios.lan",
+      fleet: "https://fleet.aios.lan",
     });
     expect(await resolve(o.caCertificate)).toBe("-----BEGIN CERTIFICATE----- ca");
     expect(await resolve(o.busUrl)).toBe("nats://192.168.1.10:4222");
@@ -180,10 +185,95 @@ describe("desktop stack under mocks", () => {
     expect(cmd).toContain("--token-stdin");
   });
 
+  it("runs the LAN's DNS server: dnsmasq published on the LAN address only (UDP and TCP), with every name of the fleet", () => {
+    const dns = containers(resources).find((c) => c.name === "dns")!;
+    expect(unwrap(dns.inputs.ports)).toEqual([
+      { internal: 53, external: 53, protocol: "udp", ip: "192.168.1.10" },
+      { internal: 53, external: 53, protocol: "tcp", ip: "192.168.1.10" },
+    ]);
+    const conf = uploadText(resources, "dns", DNSMASQ_CONF);
+    for (const line of [
+      "host-record=father.aios.lan,192.168.1.10",
+      "host-record=grafana.aios.lan,192.168.1.10",
+      "host-record=fleet.aios.lan,192.168.1.10",
+      "host-record=cells.aios.lan,192.168.1.10",
+      "host-record=alpha.aios.lan,192.168.1.20",
+      "host-record=task-dispatcher.aios.lan,192.168.1.20",
+      "local=/aios.lan/",
+      "server=1.1.1.1",
+    ]) {
+      expect(conf.split("\n"), line).toContain(line);
+    }
+  });
+
+  it.skipIf(!hasTool("dnsmasq"))("the DNS server's rendered config passes dnsmasq --test", () => {
+    const files = tempFiles({ "dnsmasq.conf": uploadText(resources, "dns", DNSMASQ_CONF) });
+    try {
+      const r = runTool("dnsmasq", ["--test", `--conf-file=${files.path("dnsmasq.conf")}`]);
+      expect(r.out).toContain("syntax check OK");
+      expect(r.code, r.out).toBe(0);
+    } finally {
+      files.cleanup();
+    }
+  });
+
+  it("outputs hostsEntries (one line per name) and the published ports a firewall must open", () => {
+    const o = device.outputs;
+    expect(o.hostsEntries).toContain("192.168.1.10 father.aios.lan");
+    expect(o.hostsEntries).toContain("192.168.1.10 fleet.aios.lan");
+    expect(o.hostsEntries).toContain("192.168.1.20 alpha.aios.lan");
+    expect(o.hostsEntries).toContain("192.168.1.20 vscode-bridge.aios.lan");
+    expect(new Set(o.hostsEntries).size).toBe(o.hostsEntries!.length);
+    expect(o.publishedPorts).toContainEqual({ service: "dns", port: 53, protocol: "udp" });
+    expect(o.publishedPorts).toContainEqual({ service: "traefik", port: 443, protocol: "tcp" });
+    expect(o.publishedPorts.map((p) => `${p.port}/${p.protocol}`).sort()).toEqual(hostPortKeys(resources).sort());
+  });
+
   it("Grafana is provisioned with the Prometheus datasource and its admin password as a file", () => {
     const ds = parse(uploadText(resources, "grafana", "/etc/grafana/provisioning/datasources/aios.yml")) as { datasources: { url: string }[] };
     expect(ds.datasources[0]!.url).toBe("http://prometheus:9090");
     const env = unwrap(containers(resources).find((c) => c.name === "grafana")!.inputs.envs) as string[];
     expect(env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password");
+  });
+});
+
+describe("desktop stack with the organelle host, under Vault", () => {
+  const HOSTED = ["task-dispatcher", "vscode-bridge"];
+  let hosted: Registered[];
+  beforeAll(async () => {
+    ({ resources: hosted } = await loadStack("desktop", {
+      "aios:organelles": JSON.stringify(HOSTED.map((role) => ({ role }))),
+      // the laptop runs these roles; here the desktop does
+      "aios:remoteDevices": "[]",
+    }));
+  });
+
+  it("each hosted role gets its own bus user and password from Vault, into a file of its own; the hub lists each role's user", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    const host = containers(hosted).find((c) => c.name === "organelles")!;
+    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    expect(env.AIOS_NATS_USER).toBeUndefined();
+    const roles = appHostedRoles(env)!;
+    expect(roles.map((r) => r.role).sort()).toEqual(HOSTED);
+    const login = uploadText(hosted, "organelles", "/opt/aios/vault-login.mjs");
+    for (const r of roles) {
+      expect(r.env.AIOS_NATS_USER, r.role).toBe(`${r.role}-desktop`);
+      expect(r.env.AIOS_NATS_TOKEN_FILE, r.role).toBe(`/run/aios/nats-token-${r.role}`);
+      expect(login).toContain(`writeFileSync("/run/aios/nats-token-${r.role}", member.data.data["bus-${r.role}"]`);
+    }
+    // the init step stores each hosted role's own password in the host's entry, by field
+    const init = hosted.find((r) => r.name === "vault-init")!;
+    const script = unwrap(init.inputs.create) as string;
+    const secretsEnv = unwrap(init.inputs.environment) as Record<string, string>;
+    const names = /for name in ([^;]+); do/.exec(script)![1]!.split(" ").map((n) => n.replace(/'/g, ""));
+    const i = names.indexOf("organelles");
+    expect(i).toBeGreaterThanOrEqual(0);
+    HOSTED.forEach((role, j) => {
+      expect(script).toContain(`'organelles:${i}_${j}:bus-${role}'`);
+      expect(secretsEnv[`MEMBER_BUS_${i}_${j}`], role).toBe(busPassword(root, `${role}-desktop`));
+    });
+    const conf = uploadText(hosted, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+    for (const role of HOSTED) expect(conf, role).toContain(`user: "${role}-desktop"`);
+    checkContainerBasics(hosted);
   });
 });

@@ -6,6 +6,8 @@ import { expect } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { leafDevices, parseConfig, type DeviceConfig } from "../../infra/config.ts";
+import type { Role } from "../../app/src/config.ts";
+import { scopePrefix } from "../../app/src/host.ts";
 import { busPassword, deviceApiToken, deviceBusMembers, leafCredential, OPERATOR_ID, operatorApiToken } from "../../infra/identities.ts";
 import { planServices } from "../../infra/plan.ts";
 import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
@@ -53,14 +55,15 @@ export function checkContainerBasics(resources: Registered[]): void {
     expect(i.healthcheck.tests.length, c.name).toBeGreaterThan(1);
     expect(i.memory, c.name).toBeGreaterThanOrEqual(16);
     expect(i.networksAdvanced.length, c.name).toBeGreaterThan(0);
+    const envs = (unwrap(c.inputs.envs) as string[] | undefined) ?? [];
     for (const n of i.networksAdvanced) {
       expect(networkNames, `${c.name} joins ${n.name}`).toContain(n.name);
-      expect(n.aliases, c.name).toEqual([c.name]);
+      // the organelle host also answers to each of its roles' names
+      expect(n.aliases, c.name).toEqual([c.name, ...hostedRoles(envs).map((r) => r.role)]);
     }
     for (const v of i.volumes) expect(volumeNames, `${c.name} mounts ${v.volumeName}`).toContain(v.volumeName);
     expect(c.provider, c.name).toMatch(/pulumi:providers:docker::docker::/);
-    const envs = (unwrap(c.inputs.envs) as string[] | undefined) ?? [];
-    if (envs.some((e) => e.startsWith("AIOS_ROLE="))) {
+    if (envs.some((e) => e.startsWith("AIOS_ROLE=") || e.startsWith("AIOS_ROLES="))) {
       // an app container keeps the image's NODE_OPTIONS (its heap cap follows the memory limit)
       // and is probed by the image's own small probe, as the image test runs them
       expect(envs.filter((e) => e.startsWith("NODE_OPTIONS=")), c.name).toEqual([]);
@@ -80,6 +83,13 @@ export function hostPorts(resources: Registered[]): number[] {
   return containers(resources).flatMap((c) => ((unwrap(c.inputs.ports) as { external: number }[]) ?? []).map((p) => p.external));
 }
 
+/** Every published host port as `<port>/<protocol>` (53/udp and 53/tcp are two ports). */
+export function hostPortKeys(resources: Registered[]): string[] {
+  return containers(resources).flatMap((c) =>
+    ((unwrap(c.inputs.ports) as { external: number; protocol?: string }[]) ?? []).map((p) => `${p.external}/${p.protocol ?? "tcp"}`),
+  );
+}
+
 /** Every Traefik backend is a deployed container on its port, or a cell of a configured remote device. */
 export function checkTraefik(resources: Registered[], cfg: DeviceConfig): void {
   const d = checkTraefikDynamic(uploadText(resources, "traefik", TRAEFIK_FILES.dynamic));
@@ -93,7 +103,17 @@ export function checkTraefik(resources: Registered[], cfg: DeviceConfig): void {
   }
 }
 
-/** alias:port for every HTTP port a deployed container serves: the app's AIOS_PORT, the images' documented ports. */
+/** The roles an organelle host runs (AIOS_ROLES), each with the port it listens on, from its env. */
+export function hostedRoles(envs: string[]): { role: string; port: number }[] {
+  const value = (name: string): string | undefined => envs.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
+  const roles = value("AIOS_ROLES")?.split(",") ?? [];
+  return roles.map((role) => ({ role, port: Number(value(`${scopePrefix(role as Role)}PORT`)) }));
+}
+
+/**
+ * alias:port for every HTTP port a deployed container serves: the app's AIOS_PORT, each hosted
+ * role's port under that role's alias, the images' documented ports.
+ */
 function deployedAddresses(resources: Registered[]): Set<string> {
   const out = new Set<string>();
   for (const c of containers(resources)) {
@@ -102,6 +122,7 @@ function deployedAddresses(resources: Registered[]): Set<string> {
     const envPort = i.envs.find((e) => e.startsWith("AIOS_PORT="));
     if (envPort) ports.add(Number(envPort.split("=")[1]));
     for (const p of ports) out.add(`${c.name}:${p}`);
+    for (const h of hostedRoles(i.envs)) out.add(`${h.role}:${h.port}`);
   }
   return out;
 }

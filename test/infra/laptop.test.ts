@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
 import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, OPERATOR_ID, tokenHash } from "../../infra/identities.ts";
 import {
   checkContainerBasics,
@@ -11,6 +12,7 @@ import {
   checkTraefik,
   containers,
   derivedSecrets,
+  hostedRoles,
   hostPorts,
   plainSecretPaths,
   loadStack,
@@ -32,21 +34,38 @@ beforeAll(async () => {
 const ORGANELLES = ["consciousness-sync", "network-listener", "task-dispatcher", "vscode-bridge"];
 
 describe("laptop stack under mocks", () => {
-  it("is light: alpha, the four organelles, a NATS leaf and Traefik; no Vault, Prometheus or Grafana", () => {
-    expect(containers(resources).map((c) => c.name).sort()).toEqual(["alpha", ...ORGANELLES, "nats", "nats-exporter", "traefik"].sort());
-    expect(resources.filter((r) => r.type === "aios:infra:Organelle").map((r) => r.name).sort()).toEqual(ORGANELLES);
+  it("is light: alpha, the four organelles in one container, a NATS leaf and Traefik; no Vault, Prometheus or Grafana", () => {
+    expect(containers(resources).map((c) => c.name).sort()).toEqual(["alpha", "organelles", "nats", "nats-exporter", "traefik"].sort());
+    expect(resources.filter((r) => r.type === "aios:infra:OrganelleHost").map((r) => r.name)).toEqual(["organelles"]);
+    expect(resources.some((r) => r.type === "aios:infra:Organelle")).toBe(false);
     expect(resources.some((r) => r.type === "command:local:Command")).toBe(false);
+  });
+
+  it("the organelle host runs the four roles in one process, each with its own port and URL, under the roles' names", () => {
+    const host = containers(resources).find((c) => c.name === "organelles")!;
+    const env = unwrap(host.inputs.envs) as string[];
+    expect(hostedRoles(env).sort((a, b) => a.port - b.port)).toEqual([
+      { role: "network-listener", port: 3000 },
+      { role: "vscode-bridge", port: 3001 },
+      { role: "consciousness-sync", port: 3002 },
+      { role: "task-dispatcher", port: 3003 },
+    ]);
+    expect(env.filter((e) => e.startsWith("AIOS_ROLE="))).toEqual([]);
+    expect(env).toContain("AIOS_TASK_DISPATCHER__PUBLIC_URL=http://192.168.1.20:3003");
+    expect(env).toContain("AIOS_DATA_DIR=/data");
+    const aliases = (unwrap(host.inputs.networksAdvanced) as { aliases: string[] }[])[0]!.aliases;
+    expect(aliases.sort()).toEqual(["organelles", ...ORGANELLES].sort());
   });
 
   it("every container: unless-stopped, 30 s health check, memory limit, known networks and volumes; app containers with the image's NODE_OPTIONS and probe", () => {
     checkContainerBasics(resources);
   });
 
-  it("organelles at most 100 MB each; all limits together at most 600 MB", () => {
+  it("all limits together at most 400 MB, the organelle host's included", () => {
     const mem = Object.fromEntries(containers(resources).map((c) => [c.name, c.inputs.memory as number]));
-    for (const o of ORGANELLES) expect(mem[o], o).toBeLessThanOrEqual(100);
+    expect(mem.organelles).toBeGreaterThan(0);
     const total = Object.values(mem).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(600);
+    expect(total).toBeLessThanOrEqual(400);
   });
 
   it("no two containers publish the same host port; metrics ports published for the desktop's Prometheus", () => {
@@ -78,16 +97,24 @@ describe("laptop stack under mocks", () => {
 
   it("each member is its own bus user: its own password file, never the fleet's root; the leaf lists only this device's members and the phone", () => {
     const root = TEST_SECRETS["aios:busToken"];
-    const ids: Record<string, string> = { alpha: "alpha", ...Object.fromEntries(ORGANELLES.map((o) => [o, `${o}-laptop`])) };
-    for (const [container, id] of Object.entries(ids)) {
-      const c = containers(resources).find((x) => x.name === container)!;
-      expect(unwrap(c.inputs.envs) as string[], container).toContain(`AIOS_NATS_USER=${id}`);
-      expect(uploadText(resources, container, "/run/secrets/nats-token"), container).toBe(busPassword(root, id));
+    const alpha = containers(resources).find((x) => x.name === "alpha")!;
+    expect(unwrap(alpha.inputs.envs) as string[]).toContain("AIOS_NATS_USER=alpha");
+    expect(uploadText(resources, "alpha", "/run/secrets/nats-token")).toBe(busPassword(root, "alpha"));
+    // the organelle host: each hosted role its own user and password, as the app's host scoping reads them
+    const host = containers(resources).find((x) => x.name === "organelles")!;
+    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    expect(env.AIOS_NATS_USER).toBeUndefined();
+    expect(env.AIOS_NATS_TOKEN_FILE).toBeUndefined();
+    const roles = appHostedRoles(env)!;
+    expect(roles.map((r) => r.role).sort()).toEqual(ORGANELLES);
+    for (const r of roles) {
+      expect(r.env.AIOS_NATS_USER, r.role).toBe(`${r.role}-laptop`);
+      expect(uploadText(resources, "organelles", r.env.AIOS_NATS_TOKEN_FILE!), r.role).toBe(busPassword(root, `${r.role}-laptop`));
     }
     for (const c of containers(resources)) for (const u of uploadsOf(c)) expect(u.content, `${c.name} ${u.file}`).not.toContain(root);
     const conf = uploadText(resources, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
     const users = [...conf.matchAll(/^ {6}user: "([^"]+)"/gm)].map((m) => m[1]).sort();
-    expect(users).toEqual([...Object.values(ids), "beta", OPERATOR_ID].sort());
+    expect(users).toEqual(["alpha", ...ORGANELLES.map((o) => `${o}-laptop`), "beta", OPERATOR_ID].sort());
     expect(conf).toContain(`leaf-laptop:${leafCredential(root, "laptop").password}@192.168.1.10:7422`);
   });
 
@@ -111,8 +138,9 @@ describe("laptop stack under mocks", () => {
     const env = unwrap(alpha.inputs.envs) as string[];
     expect(env).toContain("AIOS_TOKEN_FILE=/run/secrets/aios-token");
     expect(env).toContain("AIOS_PUBLIC_URL=http://192.168.1.20:8000");
-    const listener = unwrap(containers(resources).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
-    expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    const host = unwrap(containers(resources).find((c) => c.name === "organelles")!.inputs.envs) as string[];
+    expect(host).toContain("AIOS_NETWORK_LISTENER__PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    expect(host).toContain("AIOS_TASK_DISPATCHER__NATS_TOKEN_FILE=/run/secrets/nats-token-task-dispatcher");
     for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
   });
 
@@ -136,5 +164,35 @@ describe("laptop stack under mocks", () => {
     expect(cmd).toContain(`--accept-tokens '${acceptedTokenHashes(api, ["laptop", "desktop"]).trim().split("\n").join(",")}'`);
     const others = derivedSecrets(cfg).filter((t) => t !== deviceApiToken(api, "phone") && t !== busPassword(TEST_SECRETS["aios:busToken"], "beta"));
     for (const t of [...others, api, TEST_SECRETS["aios:busToken"]]) expect(cmd).not.toContain(t);
+  });
+
+  it("runs no DNS server without aios:dns, but still outputs its hosts lines: its own names and the desktop's", () => {
+    expect(containers(resources).map((c) => c.name)).not.toContain("dns");
+    expect(device.outputs.hostsEntries).toContain("192.168.1.20 alpha.aios.lan");
+    expect(device.outputs.hostsEntries).toContain("192.168.1.10 father.aios.lan");
+    expect(device.outputs.hostsEntries).toContain("192.168.1.10 fleet.aios.lan");
+  });
+});
+
+describe("laptop stack with organelleHost.mode separate", () => {
+  let separate: Registered[];
+  beforeAll(async () => {
+    ({ resources: separate } = await loadStack("laptop", { "aios:organelleHost": '{"mode":"separate"}', "aios:memoryBudgetMb": "600" }));
+  });
+
+  it("runs one container per organelle again, 80 MB each, on the same ports and routes", () => {
+    expect(containers(separate).map((c) => c.name).sort()).toEqual(["alpha", ...ORGANELLES, "nats", "nats-exporter", "traefik"].sort());
+    expect(separate.filter((r) => r.type === "aios:infra:Organelle").map((r) => r.name).sort()).toEqual(ORGANELLES);
+    for (const o of ORGANELLES) expect(containers(separate).find((c) => c.name === o)!.inputs.memory, o).toBe(80);
+    expect(hostPorts(separate).sort((a, b) => a - b)).toEqual(hostPorts(resources).sort((a, b) => a - b));
+    expect(uploadText(separate, "traefik", "/etc/traefik/dynamic.yml")).toBe(uploadText(resources, "traefik", "/etc/traefik/dynamic.yml"));
+    checkContainerBasics(separate);
+    checkTraefik(separate, cfg);
+    const listener = unwrap(containers(separate).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
+    expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    for (const o of ORGANELLES) {
+      expect(unwrap(containers(separate).find((c) => c.name === o)!.inputs.envs) as string[], o).toContain(`AIOS_NATS_USER=${o}-laptop`);
+      expect(uploadText(separate, o, "/run/secrets/nats-token"), o).toBe(busPassword(TEST_SECRETS["aios:busToken"], `${o}-laptop`));
+    }
   });
 });

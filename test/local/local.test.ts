@@ -69,6 +69,14 @@ describe.skipIf(!hasTool("nats-server"))("npm run local", () => {
     expect(new Set(rows.map((r) => r.url)).size).toBe(rows.length);
   });
 
+  it("points at the fleet map, the discovery service's page, which answers", async () => {
+    const discovery = rows.find((r) => r.name === "discovery")!;
+    expect(out).toContain(`fleet map (live, in a browser): ${discovery.url}/\n`);
+    const page = await fetch(`${discovery.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>AIOS fleet</title>");
+  });
+
   it("makes every identity it needs in 0600 files of a 0700 directory, and prints none of them", () => {
     const dir = join(dataDir, "identities");
     expect(statSync(dir).mode & 0o777).toBe(0o700);

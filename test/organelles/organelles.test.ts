@@ -2,7 +2,6 @@
 // nats-server: end to end, through a restart of the organelles with the bus down, and with the
 // cell gone. One group, started once, because each process start costs seconds on small machines.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type Server } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,24 +10,7 @@ import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { startCell, startRole, stopAll } from "./helpers.ts";
-
-/** An OpenAI-compatible endpoint on 127.0.0.1 that completes with a fixed text and keeps the prompts. */
-function fakeCompletions(): Promise<{ server: Server; url: string; prompts: string[] }> {
-  const prompts: string[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => {
-      const { model, messages } = JSON.parse(body) as { model: string; messages: { content: string }[] };
-      prompts.push(`${req.url} ${model} ${messages.at(-1)!.content}`);
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ model, choices: [{ message: { content: "():\n    print('hi')" }, finish_reason: "stop" }] }));
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, prompts })),
-  );
-}
+import { fakeCompletions } from "../helpers/fake-completions.ts";
 
 interface StateJson {
   source: string;

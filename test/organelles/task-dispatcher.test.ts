@@ -72,9 +72,22 @@ describe.skipIf(!hasTool("nats-server"))("task-dispatcher with three cells", () 
 
   it("rejects bad input with the reason (400, 401, 404, 413)", async () => {
     const post = (body: unknown, headers?: Record<string, string>) => api("POST", `${disp.url}/task/submit`, body, headers);
-    const unknown = await post({ task_type: "complex", priority: "high", payload: {} });
+    const unknown = await post({ task_type: "compex", priority: "high", payload: {} });
     expect(unknown.status).toBe(400);
-    expect(unknown.json.message).toBe('task_type: unknown "complex"; known task types: echo, code_analysis, http_probe, ai_completion');
+    expect(unknown.json.message).toBe('task_type: unknown "compex"; known task types: echo, code_analysis, http_probe, ai_completion');
+    // the original design's own example gets the call to send instead, which then works
+    const design = await post({ task_type: "complex", priority: "high", payload: { operation: "code_analysis", files: ["*.py"] }, timeout_seconds: 300 });
+    expect(design.status).toBe(400);
+    expect(design.json.message).toBe(
+      'task_type: "complex" is not a task type: put the operation in task_type, e.g. ' +
+        '{"task_type":"code_analysis","priority":"high","payload":{"file_path":"src/app.py"},"timeout_seconds":300}; ' +
+        "payload.files (globs) is not supported: send one code_analysis task per file, with payload.file_path relative to the cell's AIOS_WORKSPACE_DIR, or payload.code; " +
+        "known task types: echo, code_analysis, http_probe, ai_completion",
+    );
+    const suggested = await post({ task_type: "code_analysis", priority: "high", payload: { code: "def f():\n  return 1\n" }, timeout_seconds: 300 });
+    expect(suggested.status).toBe(202);
+    const done = await waitTask(disp.url, suggested.json.task_id as string, "completed", (t) => t.status === "completed");
+    expect(done.result).toMatchObject({ language: "python", functions: ["f"] });
     const badUrl = await post({ task_type: "http_probe", payload: { url: "not a url" } });
     expect(badUrl.status).toBe(400);
     expect(badUrl.json.message).toMatch(/^payload\.url: /);

@@ -88,6 +88,14 @@ describe.runIf(hasTool("nats-server"))("NATS configs (nats-server -t)", () => {
     expect(r.out).toMatch(/configuration file .* is valid/);
   });
 
+  it("the hub config is valid with an address advertised to its leaves", () => {
+    const secrets = renderNatsSecrets({ ...HUB, advertise: "192.168.1.10:7422" }, USERS);
+    expect(secrets).toContain('advertise: "192.168.1.10:7422"');
+    expect(renderNatsSecrets(HUB, USERS)).not.toContain("advertise");
+    const r = check(renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: "/data" }), secrets);
+    expect(r.code, r.out).toBe(0);
+  });
+
   it("the leaf config is valid, with a password that needs URL escaping", () => {
     const secrets = renderNatsSecrets(LEAF, USERS);
     expect(secrets).toContain(`leaf-laptop:${encodeURIComponent(LAPTOP.password)}@`);

@@ -61,7 +61,11 @@ describe("Termux bootstrap command", () => {
 });
 
 describe("Vault init script", () => {
-  const script = renderVaultInit({ container: "aios-vault", members: ["father", "nous", "discovery"] });
+  // three one-role containers and the organelle host, with a bus password per hosted role
+  const HOSTED = ["task-dispatcher", "vscode-bridge"];
+  const members = [...["father", "nous", "discovery"].map((name) => ({ name, busFields: ["bus"] })), { name: "organelles", busFields: HOSTED.map((r) => `bus-${r}`) }];
+  const names = members.map((m) => m.name);
+  const script = renderVaultInit({ container: "aios-vault", members });
 
   it.runIf(hasTool("shellcheck"))("passes shellcheck", () => {
     const t = tempFiles({ "init.sh": script });
@@ -93,16 +97,21 @@ esac
     });
     cleanups.push(t.cleanup);
     chmodSync(t.path("docker"), 0o755);
-    const env = { PATH: `${t.dir}:${process.env.PATH}`, LOG: t.path("log"), ...memberSecretEnv(["father", "nous", "discovery"].map((m) => ({ api: `api-${m}-0123456789`, bus: `bus-${m}-0123456789` }))) };
+    const secrets = memberSecretEnv(members.map((m) => ({ api: `api-${m.name}-0123456789`, bus: m.busFields.map((f) => `${f}-of-${m.name}-0123456789`) })));
+    const env = { PATH: `${t.dir}:${process.env.PATH}`, LOG: t.path("log"), ...secrets };
     const r = spawnSync("sh", ["-c", script], { env, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
-    expect(parseVaultInit(r.stdout, ["father", "nous", "discovery"]).approles.nous).toEqual({ roleId: "role", secretId: "secret" });
+    const init = parseVaultInit(r.stdout, names);
+    expect(init.approles.nous).toEqual({ roleId: "role", secretId: "secret" });
+    expect(Object.keys(init.approles)).toEqual(names);
     const log = readFileSync(t.path("log"), "utf8");
-    for (const m of ["father", "nous", "discovery"]) {
-      expect(log).toContain(`kv put -mount=aios members/${m} token=- <api-${m}-0123456789>`);
-      expect(log).toContain(`kv patch -mount=aios members/${m} bus=- <bus-${m}-0123456789>`);
-      expect(log).toContain(`policy write member-${m} - <path "aios/data/members/${m}" { capabilities = ["read"] }>`);
+    for (const m of members) {
+      expect(log).toContain(`kv put -mount=aios members/${m.name} token=- <api-${m.name}-0123456789>`);
+      for (const f of m.busFields) expect(log).toContain(`kv patch -mount=aios members/${m.name} ${f}=- <${f}-of-${m.name}-0123456789>`);
+      expect(log).toContain(`policy write member-${m.name} - <path "aios/data/members/${m.name}" { capabilities = ["read"] }>`);
     }
+    // no password lands in another member's entry
+    expect(log.match(/kv patch/g)).toHaveLength(5);
   });
 
   it("its output parser names what is missing and never echoes a value", () => {
@@ -121,12 +130,18 @@ describe("Vault login step", () => {
       roleIdFile: "/run/secrets/role-id",
       secretIdFile: "/run/secrets/secret-id",
       tokenFile: "/run/aios/token",
-      busTokenFile: "/run/aios/nats-token",
+      busFiles: [
+        { field: "bus-task-dispatcher", file: "/run/aios/nats-token-task-dispatcher" },
+        { field: "bus-vscode-bridge", file: "/run/aios/nats-token-vscode-bridge" },
+      ],
     });
     const t = tempFiles({ "login.mjs": js });
     cleanups.push(t.cleanup);
     const r = runTool(process.execPath, ["--check", t.path("login.mjs")]);
     expect(r.code, r.out).toBe(0);
     expect(js).toContain('"/v1/aios/data/members/father"');
+    // each hosted role's password from its own field into its own file
+    expect(js).toContain('writeFileSync("/run/aios/nats-token-task-dispatcher", member.data.data["bus-task-dispatcher"], { mode: 0o600 });');
+    expect(js).toContain('writeFileSync("/run/aios/nats-token-vscode-bridge", member.data.data["bus-vscode-bridge"], { mode: 0o600 });');
   });
 });

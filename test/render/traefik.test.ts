@@ -26,6 +26,12 @@ describe("Traefik files (structure)", () => {
     expect(d.http.services.cells!.loadBalancer.healthCheck!.path).toBe("/health");
   });
 
+  it("routes fleet.<domain> to the discovery service, whose page at / is the fleet map", () => {
+    const d = checkTraefikDynamic(dynamic);
+    expect(d.http.routers.fleet).toMatchObject({ rule: "Host(`fleet.aios.lan`)", service: "discovery" });
+    expect(d.http.routers.fleet!.middlewares).toBeUndefined();
+  });
+
   it("the dashboard, Prometheus and Alertmanager sit behind basic auth; Grafana and Vault use their own login", () => {
     const d = checkTraefikDynamic(dynamic);
     expect(d.http.routers.traefik).toMatchObject({ service: "api@internal", middlewares: ["dashboard-auth"] });

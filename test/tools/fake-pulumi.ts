@@ -66,15 +66,16 @@ export interface ToolRun {
   stderr: string;
 }
 
-/** Runs tools/<name>.ts with Node 24 as a child process, as `npm run <name>` would. */
+/** Runs tools/<name>.ts with Node 24 as a child process, as `npm run <name>` would (`via`: a command prefix like setpriv). */
 export function runTool(
   name: string,
   args: string[],
-  opts: { cwd: string; env: Record<string, string> },
+  opts: { cwd: string; env: Record<string, string>; via?: string[] },
 ): Promise<ToolRun> {
   const script = resolve(import.meta.dirname, `../../tools/${name}.ts`);
+  const argv = [...(opts.via ?? []), process.execPath, script, ...args];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

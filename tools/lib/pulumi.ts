@@ -76,3 +76,14 @@ export function checkStackNames(names: string[]): string[] {
   }
   return names;
 }
+
+/** Every output of a stack (`pulumi stack output --json`); throws an Error with one line saying what to do. */
+export async function readStackOutputs(stack: string): Promise<Record<string, unknown>> {
+  const result = await runPulumi(["stack", "output", "--json", "-s", stack]);
+  if (result.code !== 0) throw new Error(explainFailure(result, stack));
+  try {
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    throw new Error(`\`pulumi stack output --json -s ${stack}\` did not print JSON`);
+  }
+}

@@ -4,7 +4,7 @@
 // endpoint that is not HTTP (the hub's tls:// leaf port) gets a TCP connection check.
 import { z } from "zod";
 import { probe, probeTcp } from "./probe.ts";
-import { explainFailure, runPulumi } from "./pulumi.ts";
+import { readStackOutputs } from "./pulumi.ts";
 
 export const HEALTH_PATHS: Record<string, string> = {
   grafana: "/api/health",
@@ -30,14 +30,7 @@ const endpointsSchema = z.record(z.string(), z.url());
 
 /** Reads and checks a stack's endpoints; throws an Error with one line saying what to do. */
 export async function readEndpoints(stack: string): Promise<StackEndpoints> {
-  const result = await runPulumi(["stack", "output", "--json", "-s", stack]);
-  if (result.code !== 0) throw new Error(explainFailure(result, stack));
-  let outputs: Record<string, unknown>;
-  try {
-    outputs = JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`\`pulumi stack output --json -s ${stack}\` did not print JSON`);
-  }
+  const outputs = await readStackOutputs(stack);
   const endpoints = outputs.endpoints;
   if (endpoints === undefined) {
     throw new Error(`stack "${stack}" has no \`endpoints\` output yet: deploy it with \`pulumi up -s ${stack}\``);

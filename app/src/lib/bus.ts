@@ -48,6 +48,11 @@ export interface Denial {
 
 /** How often a connected bus asks JetStream whether it answers. */
 const JS_PROBE_MS = 2000;
+/**
+ * How soon it asks again while JetStream does not answer (a leaf cut off from its hub): the
+ * outbox drains this soon after the link heals, instead of up to a whole probe interval later.
+ */
+const JS_RETRY_MS = 250;
 
 /** Why the hooks run: a (re)connect, or JetStream answering again on a connection that stayed up. */
 export type UpCause = "connect" | "jetstream";
@@ -63,6 +68,7 @@ export class Bus extends EventEmitter {
   private hooksRunning: Promise<void> = Promise.resolve();
   /** True while the connection is up and JetStream does not answer. */
   private jsLost = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   private probing = false;
   private probeTimer: NodeJS.Timeout | undefined;
 
@@ -85,6 +91,11 @@ export class Bus extends EventEmitter {
 
   get server(): string | undefined {
     return this.nc?.getServer();
+  }
+
+  /** Connected, but JetStream did not answer its last probe: publishing would only time out. */
+  get jetStreamLost(): boolean {
+    return this.connected && this.jsLost;
   }
 
   private async connectLoop(): Promise<void> {
@@ -150,7 +161,7 @@ export class Bus extends EventEmitter {
   }
 
   private async probeJetStream(nc: NatsConnection): Promise<void> {
-    if (!this.connected || this.probing) return;
+    if (!this.connected || this.probing || this.nc !== nc) return;
     this.probing = true;
     try {
       await nc.jetstreamManager({ timeout: JS_PROBE_MS }); // asks $JS.API.INFO
@@ -164,6 +175,7 @@ export class Bus extends EventEmitter {
       this.lastError = `JetStream unavailable: ${(err as Error).message}`;
       if (!this.jsLost) this.opts.log.warn(this.lastError);
       this.jsLost = true;
+      if (!this.closed) this.retryTimer = setTimeout(() => void this.probeJetStream(nc), JS_RETRY_MS).unref();
     } finally {
       this.probing = false;
     }
@@ -210,6 +222,7 @@ export class Bus extends EventEmitter {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.probeTimer);
+    clearTimeout(this.retryTimer);
     const nc = this.nc;
     this.nc = undefined;
     this.connected = false;

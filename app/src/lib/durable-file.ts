@@ -1,5 +1,6 @@
 // Small helpers for files that must survive a SIGKILL or power loss once a call returns.
 import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /** Writes `text` to `path` atomically (temp file, fsync, rename, fsync of the directory). */
@@ -15,6 +16,32 @@ export function writeFileDurable(path: string, text: string): void {
   }
   renameSync(tmp, path);
   syncDir(dirname(path));
+}
+
+let written = 0;
+
+/**
+ * writeFileDurable off the event loop: the writes and fsyncs run in libuv's pool, several at a
+ * time, so a burst of small durable files (the outbox while the bus is away) neither blocks the
+ * service nor waits one fsync after another.
+ */
+export async function writeFileDurableAsync(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${process.pid}.${Date.now()}.${written++}.tmp`);
+  const file = await open(tmp, "w", 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const d = await open(dir, "r");
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 export function syncDir(dir: string): void {

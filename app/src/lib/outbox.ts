@@ -1,9 +1,9 @@
-// Messages accepted while the bus is unreachable: one fsynced file each, so a 202 survives a
-// SIGKILL of the sender. They are published (with their id for JetStream de-duplication) when
+// Messages accepted while the bus is unreachable: one fsynced file each (written off the event
+// loop, several at a time), so a 202 survives a SIGKILL of the sender. They are published (with their id for JetStream de-duplication) when
 // the bus returns, oldest first, and removed once the bus acknowledged them.
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileDurable } from "./durable-file.ts";
+import { writeFileDurableAsync } from "./durable-file.ts";
 import type { Message } from "./inbox.ts";
 
 export class Outbox {
@@ -22,10 +22,12 @@ export class Outbox {
     return readdirSync(this.dir).filter((n) => n.endsWith(".json"));
   }
 
-  put(m: Message): void {
-    // names sort in acceptance order: time, then a counter for the same millisecond
+  /** Resolves once the message is on disk; several may be under way at once. */
+  async put(m: Message): Promise<void> {
+    // names sort in acceptance order: time, then a counter for the same millisecond (given
+    // here, so a write that ends later still sorts where its message was accepted)
     const name = `${String(Date.now()).padStart(15, "0")}-${String(this.counter++).padStart(6, "0")}-${m.id}.json`;
-    writeFileDurable(join(this.dir, name), JSON.stringify(m));
+    await writeFileDurableAsync(join(this.dir, name), JSON.stringify(m));
     this.count++;
   }
 

@@ -45,8 +45,10 @@ export class Presence {
     this.opts = opts;
     bus.onUp(async (_nc, js) => {
       this.kv = await js.views.kv(PRESENCE_BUCKET, { history: 1, storage: StorageType.File });
-      await this.watch(this.kv);
+      // this member's record before the watch: on a leaf whose hub is 40 ms away each way,
+      // setting the watch up first kept a new member out of everyone's view two round trips longer
       await this.beat();
+      await this.watch(this.kv);
     });
     if (opts.self) {
       this.timer = setInterval(() => void this.beat(), opts.heartbeatMs);
