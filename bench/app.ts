@@ -186,7 +186,7 @@ export async function latencyRound(sender: BenchCell, receiver: BenchCell, natsP
  * p99): on a shared VM one round can be spoiled by CPU stolen by the hypervisor, so every round's
  * p99 is printed with the steal measured during it.
  */
-async function latency(
+export async function latency(
   sender: BenchCell,
   receiver: BenchCell,
   natsPid: number,

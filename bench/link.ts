@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startLinkedBus, tempDirs, type LinkedBus } from "../test/e2e/rendered-nats.ts";
+import { busUsers, memberBusEnv, startLinkedBus, tempDirs, type LinkedBus } from "../test/e2e/rendered-nats.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { healthy, until } from "../tools/local/process.ts";
 import { latencyRound, statusIn, when } from "./app.ts";
@@ -16,20 +16,24 @@ import { openLoop } from "./lib/open-loop.ts";
 import { httpClient } from "./lib/http-client.ts";
 import { median, percentile, type Figure } from "./lib/stats.ts";
 
-const BUS_TOKEN = "bench-bus-token-0123456789";
 const DELAY_MS = 40;
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
 const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
 
-const onDevice = (device: string) => ({ AIOS_DEVICE: device, AIOS_NATS_TOKEN: BUS_TOKEN });
+const JOINERS = 6;
+const joiner = (i: number): string => `bench-joiner-${i}`;
+/** Every cell the bench starts, each its own bus user as a stack would list it. */
+const CELLS = ["bench-father", "bench-alpha", ...Array.from({ length: JOINERS }, (_, i) => joiner(i))];
+
+const onDevice = (device: string, cell: string) => ({ AIOS_DEVICE: device, ...memberBusEnv(cell) });
 
 /** A cell that is new to the network joins on the leaf; how long until the hub's cell sees it up. */
 async function newCellSeen(bus: LinkedBus, watcher: BenchCell, rounds: number): Promise<Figure> {
   const seen: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const name = `bench-joiner-${i}`;
+    const name = joiner(i);
     const port = await freePort();
-    const started = startCell({ name, natsUrl: bus.leaf.url, port, env: onDevice("laptop") });
+    const started = startCell({ name, natsUrl: bus.leaf.url, port, env: onDevice("laptop", name) });
     const [cell, tHealth, tSeen] = await Promise.all([
       started,
       when(`${name} /health`, () => healthy(`http://127.0.0.1:${port}`)),
@@ -178,16 +182,16 @@ async function cutUnderLoad(alpha: BenchCell, father: BenchCell, bus: LinkedBus)
 
 export async function runLinkBench(): Promise<Figure[]> {
   const dirs = tempDirs("aios-bench-link-");
-  const bus = await startLinkedBus(BUS_TOKEN, DELAY_MS, dirs);
+  const bus = await startLinkedBus(busUsers(CELLS.map((id) => ({ id, role: "cell" as const }))), DELAY_MS, dirs);
   const cells: BenchCell[] = [];
   try {
-    const father = await startCell({ name: "bench-father", natsUrl: bus.hub.url, port: await freePort(), env: onDevice("desktop") });
+    const father = await startCell({ name: "bench-father", natsUrl: bus.hub.url, port: await freePort(), env: onDevice("desktop", "bench-father") });
     cells.push(father);
-    const alpha = await startCell({ name: "bench-alpha", natsUrl: bus.leaf.url, port: await freePort(), env: onDevice("laptop") });
+    const alpha = await startCell({ name: "bench-alpha", natsUrl: bus.leaf.url, port: await freePort(), env: onDevice("laptop", "bench-alpha") });
     cells.push(alpha);
     await until("each cell to see the other", async () => (await statusIn(father, alpha.name)) === "up" && (await statusIn(alpha, father.name)) === "up", undefined);
     return [
-      await newCellSeen(bus, father, 6),
+      await newCellSeen(bus, father, JOINERS),
       await levelSeen(alpha, father, 20),
       ...(await messageLatency(alpha, father, bus)),
       ...(await cutUnderLoad(alpha, father, bus)),

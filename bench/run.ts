@@ -1,5 +1,5 @@
 // `npm run bench [part ...]`: every figure (or the parts named), printed, never asserted. The app's
-// figures come from bench/app.ts; bench/organelles.ts, bench/infra.ts and bench/abuse.ts join in
+// figures come from bench/app.ts; bench/organelles.ts, bench/infra.ts, bench/abuse.ts and bench/identity.ts join in
 // when they exist.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ async function optional(file: string, exportName: string): Promise<Bench | undef
   return mod[exportName] as Bench;
 }
 
-const PARTS = [...APP_PARTS, "link", "organelles", "infra", "abuse"];
+const PARTS = [...APP_PARTS, "link", "organelles", "infra", "abuse", "identity"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !PARTS.includes(p));
 if (unknown.length) {
@@ -35,6 +35,7 @@ const suites: [string, Bench | undefined][] = [
   ["Organelles", wanted("organelles") ? await optional("organelles.ts", "runOrganelleBench") : undefined],
   ["Infrastructure", wanted("infra") ? await optional("infra.ts", "runInfraBench") : undefined],
   ["Abuse (one cell, a polite client and a flood)", wanted("abuse") ? await optional("abuse.ts", "runAbuseBench") : undefined],
+  ["Identity (bus permissions on vs a shared token)", wanted("identity") ? await optional("identity.ts", "runIdentityBench") : undefined],
 ];
 
 // Everything the run writes (data dirs, the nats store, the packaged app) goes under one

@@ -145,6 +145,11 @@ export const deviceShape = {
     clientPort: port.default(4222),
     /** Hub only: where leaf nodes connect. */
     leafPort: port.default(7422),
+    /**
+     * Hub only: the devices whose leaf servers may join, each with its own credential; unset,
+     * the names of remoteDevices. A device left out is refused (revoked) at the next `pulumi up`.
+     */
+    leafDevices: z.array(id).optional(),
     /** Leaf only: the hub to join. */
     hub: z
       .strictObject({
@@ -224,6 +229,10 @@ export const deviceShape = {
 
 export const SECRET_KEYS = ["apiToken", "busToken"] as const;
 
+/** The devices whose leaf servers the hub takes (bus.leafDevices, else the remote devices). */
+export const leafDevices = (cfg: DeviceConfigBase): string[] =>
+  cfg.bus.mode === "hub" ? (cfg.bus.leafDevices ?? cfg.remoteDevices.map((d) => d.name)) : [];
+
 /** What a stack kind adds to the device's published ports and memory (the LAN DNS server). */
 export interface DeviceExtras {
   ports: [number, (string | number)[]][];
@@ -255,6 +264,10 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx, extras:
     issue(["networks", "ingressSubnet"], `overlaps networks.meshSubnet (${cfg.networks.meshSubnet})`);
   }
   if (cfg.bus.mode === "hub" && cfg.bus.hub) issue(["bus", "hub"], "only a leaf has a hub; remove it or set bus.mode: leaf");
+  if (cfg.bus.mode === "leaf" && cfg.bus.leafDevices) issue(["bus", "leafDevices"], "only the hub takes leaf devices; remove it or set bus.mode: hub");
+  cfg.bus.leafDevices?.forEach((d, i) => {
+    if (d === cfg.device) issue(["bus", "leafDevices", i], `"${d}" is this device`);
+  });
   if (cfg.bus.hub?.caCertificate && !cfg.bus.hub.tls) issue(["bus", "hub", "caCertificate"], "is used only over TLS: set bus.hub.tls: true");
   const o = cfg.observability;
   if ((o.grafana || o.alertmanager) && !o.prometheus) {

@@ -33,7 +33,7 @@ export interface ServiceSpec {
   /** The container a hosted role runs in (the organelle host); unset when it has its own. */
   container?: string;
   /** The organelle host's roles: each keeps its own name (a network alias), port and route. */
-  hosts?: Omit<ServiceSpec, "waitSeconds">[];
+  hosts?: Planned[];
   networks: NetworkName[];
   /** HTTP health path on `port`. */
   healthPath: string;
@@ -58,8 +58,8 @@ export interface ScrapeTarget {
 
 const APP_HEALTH = "/health";
 
-/** A service before the device-wide settings every service gets. */
-type Planned = Omit<ServiceSpec, "waitSeconds">;
+/** A service before the device-wide settings every service gets (a hosted role stays one). */
+export type Planned = Omit<ServiceSpec, "waitSeconds">;
 
 function app(
   name: string,

@@ -24,6 +24,8 @@ On a second run, options left out keep their previous values and the cell's data
   --nats-tls-first    open TLS before the NATS protocol: a hub behind a TLS proxy, like the VPS
                       on tls://nats.<domain>:443 (every URL must be tls://); kept until new URLs
   --public-url URL    the URL other members use to reach this cell (default: the app's own guess)
+  --accept-tokens LIST  comma-separated sha256:<hex> digests of other tokens the cell takes (the
+                      operator's, the fleet's devices'); kept until given again
   --token-stdin       read the cell's API token from standard input (keeps it out of argv)
   --token-file PATH   read the cell's API token from PATH
   --app-source SRC    the AIOS project: a git URL, or a tarball (.tar.gz, .tgz, .tar) URL or path
@@ -49,7 +51,7 @@ die() {
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 opt_cell="" opt_port="" opt_device="" opt_nats="" opt_public="" opt_token_file="" opt_source=""
-opt_prefix="" opt_wait="" token_stdin=0 opt_tls_first=""
+opt_prefix="" opt_wait="" token_stdin=0 opt_tls_first="" opt_accept=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help)
@@ -66,7 +68,7 @@ while [ $# -gt 0 ]; do
       shift
       continue
       ;;
-    --cell | --port | --device | --nats-urls | --public-url | --token-file | --app-source | --prefix | --wait)
+    --cell | --port | --device | --nats-urls | --public-url | --token-file | --app-source | --prefix | --wait | --accept-tokens)
       if [ $# -lt 2 ] || [ -z "$2" ]; then bad "$1 needs a value"; fi
       case "$1" in
         --cell) opt_cell=$2 ;;
@@ -78,6 +80,7 @@ while [ $# -gt 0 ]; do
         --app-source) opt_source=$2 ;;
         --prefix) opt_prefix=$2 ;;
         --wait) opt_wait=$2 ;;
+        --accept-tokens) opt_accept=$2 ;;
       esac
       shift 2
       ;;
@@ -109,9 +112,10 @@ wait_s=${opt_wait:-90}
 if ! [[ $wait_s =~ ^[0-9]{1,3}$ ]] || [ "$wait_s" -lt 1 ] || [ "$wait_s" -gt 600 ]; then
   bad "--wait: expected seconds from 1 to 600, got \"$wait_s\""
 fi
-# A bus token inside the URLs (nats://TOKEN@host:port) moves to a file of its own, so neither the
-# configuration nor the app's messages (its /health names the URLs it cannot reach) show it.
-bus_token=""
+# Bus credentials inside the URLs (nats://USER:PASSWORD@host:port, the cell's own bus user, or
+# nats://TOKEN@host:port) move to a file of its own (the user name to aios.env), so neither the
+# configuration nor the app's messages (its /health names the URLs it cannot reach) show them.
+bus_token="" bus_user=""
 if [ -n "$opt_nats" ]; then
   IFS=',' read -r -a urls <<<"$opt_nats"
   [ "${#urls[@]}" -gt 0 ] || bad "--nats-urls: no URL given"
@@ -119,16 +123,23 @@ if [ -n "$opt_nats" ]; then
   for u in "${urls[@]}"; do
     [[ $u =~ ^(nats|tls|ws|wss)://[^[:space:]/]+(/[^[:space:]]*)?$ ]] ||
       bad "--nats-urls: expected comma-separated nats:// or tls:// URLs, got \"${u//\/\/*@//***@}\""
-    if [[ $u =~ ^([a-z]+://)([^@/:]+)@(.+)$ ]]; then
-      [ -z "$bus_token" ] || [ "$bus_token" = "${BASH_REMATCH[2]}" ] || bad "--nats-urls: the URLs carry different bus tokens"
-      bus_token=${BASH_REMATCH[2]}
-      u="${BASH_REMATCH[1]}${BASH_REMATCH[3]}"
+    if [[ $u =~ ^([a-z]+://)(([^@/:]+):)?([^@/:]+)@(.+)$ ]]; then
+      [ -z "$bus_token" ] || { [ "$bus_token" = "${BASH_REMATCH[4]}" ] && [ "$bus_user" = "${BASH_REMATCH[3]}" ]; } ||
+        bad "--nats-urls: the URLs carry different bus credentials"
+      bus_user=${BASH_REMATCH[3]}
+      bus_token=${BASH_REMATCH[4]}
+      u="${BASH_REMATCH[1]}${BASH_REMATCH[5]}"
     fi
     clean_urls+="${clean_urls:+,}$u"
   done
   opt_nats=$clean_urls
   printf -v bus_token '%b' "${bus_token//%/\\x}" # the token is URL-encoded in the URL
   [ -z "$bus_token" ] || [ "${#bus_token}" -ge 16 ] || bad "--nats-urls: the bus token is shorter than 16 characters"
+  [ -z "$bus_user" ] || [[ $bus_user =~ $id_re ]] || bad "--nats-urls: the bus user must be lowercase letters, digits and dashes"
+fi
+if [ -n "$opt_accept" ]; then
+  [[ $opt_accept =~ ^sha256:[0-9a-f]{64}(,sha256:[0-9a-f]{64})*$ ]] ||
+    bad "--accept-tokens: expected comma-separated sha256:<64 lowercase hex digits>"
 fi
 [ -z "$opt_public" ] || [[ $opt_public =~ ^https?://[^[:space:]]+$ ]] ||
   bad "--public-url: expected an http(s) URL, got \"$opt_public\""
@@ -136,7 +147,8 @@ fi
 [ -z "$opt_token_file" ] || [ -r "$opt_token_file" ] || bad "--token-file: cannot read \"$opt_token_file\""
 
 # Values of the last run fill in what this run leaves out.
-unset AIOS_DEVICE AIOS_NATS_URLS AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
+unset AIOS_DEVICE AIOS_NATS_URLS AIOS_NATS_USER AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
+unset AIOS_ACCEPT_TOKENS_FILE
 # shellcheck source=/dev/null
 [ ! -f "$aios_home/aios.env" ] || . "$aios_home/aios.env"
 # shellcheck source=/dev/null
@@ -245,8 +257,10 @@ write_secret() { # FILE VALUE
 }
 [ -z "$token" ] || write_secret "$aios_home/token" "$token"
 nats_token_file=${AIOS_NATS_TOKEN_FILE:-}
-if [ -n "$opt_nats" ]; then # new bus URLs: their token, or none
+nats_user=${AIOS_NATS_USER:-}
+if [ -n "$opt_nats" ]; then # new bus URLs: their credentials, or none
   nats_token_file=""
+  nats_user=$bus_user
   rm -f "$aios_home/nats-token"
   if [ -n "$bus_token" ]; then
     nats_token_file="$aios_home/nats-token"
@@ -254,6 +268,12 @@ if [ -n "$opt_nats" ]; then # new bus URLs: their token, or none
   fi
 fi
 token="" bus_token=""
+# Digests of the other tokens the cell takes: not secret, but only this user needs to read them.
+accept_file=${AIOS_ACCEPT_TOKENS_FILE:-}
+if [ -n "$opt_accept" ]; then
+  accept_file="$aios_home/accepted-tokens"
+  write_secret "$accept_file" "${opt_accept//,/$'\n'}"
+fi
 
 # Configuration: environment files read by run-cell.sh (no secrets in them).
 write_env() { # FILE KEY=VALUE...
@@ -264,7 +284,7 @@ write_env() { # FILE KEY=VALUE...
 }
 write_env "$aios_home/aios.env" \
   "AIOS_TERMUX_PREFIX=$prefix" "AIOS_DEVICE=$device" "AIOS_NATS_URLS=$nats_urls" \
-  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_NATS_TOKEN_FILE=$nats_token_file" "AIOS_NATS_TLS_FIRST=$tls_first" "AIOS_HOST=0.0.0.0" \
+  "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_ACCEPT_TOKENS_FILE=$accept_file" "AIOS_NATS_USER=$nats_user" "AIOS_NATS_TOKEN_FILE=$nats_token_file" "AIOS_NATS_TLS_FIRST=$tls_first" "AIOS_HOST=0.0.0.0" \
   "AIOS_APP_SOURCE=$source_spec"
 write_env "$cell_dir/cell.env" "AIOS_PORT=$port" "AIOS_PUBLIC_URL=$public_url"
 

@@ -21,7 +21,7 @@ function ago(iso: string, now: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-/** The bus token, as the app reads it: AIOS_NATS_TOKEN or the file named by AIOS_NATS_TOKEN_FILE. */
+/** The bus token (the password of AIOS_NATS_USER when set), as the app reads it: AIOS_NATS_TOKEN or the file named by AIOS_NATS_TOKEN_FILE. */
 function natsToken(env: NodeJS.ProcessEnv): string | undefined {
   const file = env.AIOS_NATS_TOKEN_FILE;
   if (env.AIOS_NATS_TOKEN || !file) return env.AIOS_NATS_TOKEN || undefined;
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
     const servers = nats.split(",").map((s) => s.trim()).filter(Boolean);
     const downAfterMs = parseMs("AIOS_DOWN_AFTER_MS", env.AIOS_DOWN_AFTER_MS, 3000);
     const token = natsToken(env);
-    view = { source: `bus at ${servers.map(maskUrl).join(", ")}`, cells: await fromBus(servers, { token, downAfterMs, timeoutMs }) };
+    view = { source: `bus at ${servers.map(maskUrl).join(", ")}`, cells: await fromBus(servers, { user: env.AIOS_NATS_USER || undefined, token, downAfterMs, timeoutMs }) };
   } else {
     view = await fromStacks(timeoutMs);
   }

@@ -1,12 +1,12 @@
 // `npm run local`: the whole cell network on this machine as processes (nats-server with
 // JetStream, the cells, discovery and the organelles this build provides), all on 127.0.0.1.
 // Ctrl-C (or SIGTERM) stops the services, then the bus, and leaves no process behind.
-import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { healthy, startChild, tcpOpen, until, type Child } from "./local/process.ts";
 import { assignPorts, ORGANELLES, planServices } from "./local/plan.ts";
+import { makeIdentities } from "./local/identities.ts";
 import { NATS_SERVER_ENV } from "../infra/render/nats.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -20,10 +20,12 @@ this build provides, on 127.0.0.1, and stops them all on Ctrl-C.
   --base-port N   ports N, N+1, ... in the order printed; 0 picks free ports
                   (default: the usual ports 4222, 8000-8002, 8010-8011, 3000-3003,
                   or a free port where one is taken)
-  --data-dir DIR  JetStream store, cell data, logs and the session token (default ./.local)
+  --data-dir DIR  JetStream store, cell data, logs and the session's identities (default ./.local)
   --help          this text
 
-Mutating calls need the session token: -H "Authorization: Bearer $(cat <data-dir>/token)"`;
+Each member is its own bus user and each device has its own API token, made for the session in
+<data-dir>/identities (mode 0600, never printed). Mutating calls take the operator's token:
+  -H "Authorization: Bearer $(cat <data-dir>/identities/operator-token)"`;
 
 function parseCli(): { basePort: number | undefined; dataDir: string } {
   const { values } = parseArgs({
@@ -52,14 +54,18 @@ async function main(): Promise<void> {
   const { basePort, dataDir } = parseCli();
   const logDir = join(dataDir, "logs");
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
-  const tokenFile = join(dataDir, "token");
-  writeFileSync(tokenFile, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600 });
 
   const available = await availableRoles();
   const services = planServices(available);
-  const ports = await assignPorts(["nats", ...services.map((s) => s.name)], basePort);
+  // the monitor and leaf ports last, so --base-port N keeps the printed services where they were
+  const ports = await assignPorts(["nats", ...services.map((s) => s.name), "nats-monitor", "nats-leaf"], basePort);
   const natsPort = ports.get("nats")!;
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  const ids = makeIdentities(join(dataDir, "identities"), services, {
+    listen: { host: "127.0.0.1", client: natsPort, monitor: ports.get("nats-monitor")!, leaf: ports.get("nats-leaf")! },
+    storeDir: join(dataDir, "nats"),
+  });
+  const tokenFile = ids.operatorTokenFile;
 
   // started children, in start order; stopped in reverse so the bus goes last
   const children: Child[] = [];
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
     const nats = startChild(
       "nats",
       "nats-server",
-      ["-js", "-sd", join(dataDir, "nats"), "-a", "127.0.0.1", "-p", String(natsPort)],
+      ["-c", ids.natsConfig],
       { PATH: process.env.PATH ?? "", ...NATS_SERVER_ENV },
       join(logDir, "nats.log"),
     );
@@ -109,7 +115,10 @@ async function main(): Promise<void> {
         AIOS_PORT: String(port),
         AIOS_PUBLIC_URL: url,
         AIOS_NATS_URLS: natsUrl,
-        AIOS_TOKEN_FILE: tokenFile,
+        AIOS_NATS_USER: s.name,
+        AIOS_NATS_TOKEN_FILE: ids.of(s.name).busPasswordFile,
+        AIOS_TOKEN_FILE: ids.of(s.name).tokenFile,
+        AIOS_ACCEPT_TOKENS_FILE: ids.of(s.name).acceptFile,
         AIOS_DATA_DIR: join(dataDir, s.name),
         AIOS_LOG_LEVEL: process.env.AIOS_LOG_LEVEL ?? "info",
         // as on the laptop: the organelles serve alpha; no mDNS (traffic stays on 127.0.0.1)
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
       "",
       ...(missing.length ? [`organelles not in this build yet: ${missing.join(", ")}`] : []),
       ...rows.filter((r) => r[1] === "discovery").map((r) => `fleet map (live, in a browser): ${r[3]}/`),
-      `token (this session only, mode 0600): ${tokenFile}`,
+      `identities (this session only, mode 0600): ${join(dataDir, "identities")}; the operator's token: ${tokenFile}`,
       `  curl -H "Authorization: Bearer $(cat ${tokenFile})" ${rows[1]![3]}/messages`,
       `ready: ${rows.length} processes up; Ctrl-C stops them all.`,
     ].join("\n"),

@@ -45,9 +45,13 @@ export interface AppConfig {
   /** The URL other members use to reach this service. */
   publicUrl: string;
   natsUrls: string[];
+  /** The member's own bus user (AIOS_NATS_USER); natsToken is then its password. */
+  natsUser: string | undefined;
   natsToken: string | undefined;
   natsTls: NatsTls;
   token: string;
+  /** SHA-256 digests of the other tokens this member accepts (AIOS_ACCEPT_TOKENS_FILE), besides its own. */
+  acceptedTokenHashes: Buffer[];
   dataDir: string;
   level: number;
   bodyLimit: number;
@@ -126,6 +130,30 @@ function secret(env: Record<string, string | undefined>, name: string, required:
   }
   if (required) throw new ConfigError(name, `required: set ${name} or ${name}_FILE (a token of at least 16 characters)`);
   return undefined;
+}
+
+/**
+ * AIOS_ACCEPT_TOKENS_FILE: one `sha256:<64 hex>` a line, the digests of tokens this member
+ * accepts besides its own (the operator's, other devices'). Digests, so a member (the phone)
+ * can take a token without holding it.
+ */
+function acceptedHashes(file: string | undefined): Buffer[] {
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError("AIOS_ACCEPT_TOKENS_FILE", `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .flatMap((l, i) => {
+      if (!l) return [];
+      const m = /^sha256:([0-9a-f]{64})$/.exec(l);
+      if (!m) throw new ConfigError("AIOS_ACCEPT_TOKENS_FILE", `line ${i + 1} of "${file}": expected sha256:<64 lowercase hex digits>`);
+      return [Buffer.from(m[1]!, "hex")];
+    });
 }
 
 const MB = 1024 * 1024;
@@ -211,6 +239,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const natsUser = env.AIOS_NATS_USER || undefined;
+  if (natsUser !== undefined && !ID.test(natsUser)) {
+    throw new ConfigError("AIOS_NATS_USER", `expected lowercase letters, digits and dashes (max 63), got "${natsUser}"`);
+  }
+  const natsToken = secret(env, "AIOS_NATS_TOKEN", false);
+  if (natsUser && !natsToken) throw new ConfigError("AIOS_NATS_TOKEN", "required with AIOS_NATS_USER (its password): set AIOS_NATS_TOKEN or AIOS_NATS_TOKEN_FILE");
+
   const levelRaw = env.AIOS_LEVEL ?? "";
   const level = levelRaw === "" ? 0 : Number(levelRaw);
   if (!Number.isFinite(level) || level < 0 || level > MAX_LEVEL) {
@@ -243,9 +278,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     publicUrl: publicUrl.replace(/\/$/, ""),
     natsUrls,
-    natsToken: secret(env, "AIOS_NATS_TOKEN", false),
+    natsUser,
+    natsToken,
     natsTls: natsTls(env, natsUrls),
     token: secret(env, "AIOS_TOKEN", true)!,
+    acceptedTokenHashes: acceptedHashes(env.AIOS_ACCEPT_TOKENS_FILE),
     dataDir: env.AIOS_DATA_DIR || "./data",
     level,
     bodyLimit,

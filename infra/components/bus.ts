@@ -1,11 +1,13 @@
 // The device's NATS server (the hub, with JetStream on a volume; or a leaf of the hub, with no
-// JetStream and no volume: its clients use the hub's) and its Prometheus exporter. The token and
-// leaf credentials sit in an included file uploaded as a secret. A leaf of a TLS hub (the VPS)
+// JetStream and no volume: its clients use the hub's) and its Prometheus exporter. Every member's
+// user (with its subject permissions) and the leaf credentials sit in an included file uploaded
+// as a secret. A leaf of a TLS hub (the VPS)
 // gets the hub's CA certificate as a file next to its config.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
 import { NATS_SECRETS_FILE, NATS_SERVER_ENV, renderNatsConfig, renderNatsSecrets, type NatsRole } from "../render/nats.ts";
+import { busUser, leafCredential, OPERATOR_ID, type BusMember } from "../identities.ts";
 import { dataVolume, serviceContainer, wgetProbe } from "./container.ts";
 import { pulled } from "./images.ts";
 
@@ -15,7 +17,12 @@ export interface BusArgs {
   device: string;
   /** The hub this device is a leaf of; unset, this device is the hub. */
   hub?: { host: string; leafPort: number; tls: boolean; caCertificate?: string | undefined } | undefined;
+  /** The fleet's bus root secret: every user's password is derived from it (infra/identities.ts). */
   busToken: pulumi.Output<string>;
+  /** The members this server takes as clients (besides the operator): its device's, and the phone's. */
+  members: BusMember[];
+  /** Hub only: the devices whose leaf servers may join it; a device not listed is refused. */
+  leafDevices: string[];
 }
 
 const CONF_DIR = "/etc/nats";
@@ -31,14 +38,17 @@ export class Bus extends pulumi.ComponentResource {
     const leafOf = args.hub;
     const hub = !leafOf;
     const caCertificate = leafOf?.tls ? leafOf.caCertificate : undefined;
-    const role: NatsRole = leafOf
-      ? {
-          mode: "leaf",
-          hubHost: leafOf.host,
-          hubLeafPort: leafOf.leafPort,
-          ...(leafOf.tls ? { tls: caCertificate ? { caFile: HUB_CA_FILE } : {} } : {}),
-        }
-      : { mode: "hub" };
+    const role = (root: string): NatsRole =>
+      leafOf
+        ? {
+            mode: "leaf",
+            hubHost: leafOf.host,
+            hubLeafPort: leafOf.leafPort,
+            ...(leafOf.tls ? { tls: caCertificate ? { caFile: HUB_CA_FILE } : {} } : {}),
+            credential: leafCredential(root, args.device),
+          }
+        : { mode: "hub", leaves: args.leafDevices.map((d) => leafCredential(root, d)) };
+    const users = (root: string) => [{ id: OPERATOR_ID, role: "operator" as const }, ...args.members].map((m) => busUser(root, m));
     const conf = renderNatsConfig(
       hub ? { mode: "hub", serverName: args.device, storeDir: args.server.dataPath ?? "/data" } : { mode: "leaf", serverName: args.device },
     );
@@ -54,7 +64,7 @@ export class Bus extends pulumi.ComponentResource {
           { file: `${CONF_DIR}/nats.conf`, content: conf },
           {
             file: `${CONF_DIR}/${NATS_SECRETS_FILE}`,
-            content: pulumi.secret(args.busToken.apply((t) => renderNatsSecrets(role, t))),
+            content: pulumi.secret(args.busToken.apply((t) => renderNatsSecrets(role(t), users(t)))),
             permissions: "0600",
           },
           ...(caCertificate ? [{ file: HUB_CA_FILE, content: caCertificate }] : []),

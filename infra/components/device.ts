@@ -3,9 +3,10 @@
 // place to run the same composition (its stack passes the droplet's provider).
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { durationSeconds, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
+import { durationSeconds, leafDevices, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, OPERATOR_ID, operatorApiToken } from "../identities.ts";
 import { lanNames, renderHostsEntries } from "../lan-names.ts";
-import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type ServiceSpec } from "../plan.ts";
+import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type Planned, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";
 import type { ServiceKind } from "../services.ts";
 import type { ReleaseImages } from "../render/release.ts";
@@ -14,7 +15,7 @@ import { Bus } from "./bus.ts";
 import { Ingress } from "./ingress.ts";
 import { containerName } from "./container.ts";
 import { LanDns, lanDnsSpec } from "./lan-dns.ts";
-import { Cell, Discovery, Organelle, OrganelleHost, type MemberCredentials } from "./member.ts";
+import { busIdentities, Cell, Discovery, Organelle, OrganelleHost, type MemberCredentials } from "./member.ts";
 import { Networks } from "./networks.ts";
 import { Release } from "./release.ts";
 import { Observability } from "./observability.ts";
@@ -74,6 +75,9 @@ export interface DeviceOutputs {
   vaultRootToken?: pulumi.Output<string>;
   dashboardPassword: pulumi.Output<string>;
   grafanaAdminPassword?: pulumi.Output<string>;
+  /** The fleet commands' API token (every member takes it) and bus password (user `operator`). */
+  operatorToken: pulumi.Output<string>;
+  operatorBusPassword: pulumi.Output<string>;
   /** LAN devices: `<address> <name>` lines for machines that cannot use the LAN DNS server. */
   hostsEntries?: string[];
   publishedPorts: PublishedPort[];
@@ -119,6 +123,8 @@ export class Device extends pulumi.ComponentResource {
         device: cfg.device,
         hub: cfg.bus.mode === "leaf" ? cfg.bus.hub : undefined,
         busToken,
+        members: deviceBusMembers(cfg.device, services, cfg.phone?.cell),
+        leafDevices: leafDevices(cfg),
       },
       o,
     );
@@ -127,9 +133,25 @@ export class Device extends pulumi.ComponentResource {
 
     // app containers: cells, discovery, organelles, or the organelle host that runs them
     const members = containerSpecs(services).filter((s) => s.role || s.hosts);
+    // Every member of this device holds the device's API token, and each role its own bus
+    // password (the organelle host one per hosted role); never a root.
+    const deviceToken = pulumi.secret(apiToken.apply((root) => deviceApiToken(root, cfg.device)));
+    const ownBusPassword = (role: Planned) => pulumi.secret(busToken.apply((root) => busPassword(root, memberId(role, cfg.device))));
     const vaultSpec = spec("vault");
     const vault = vaultSpec
-      ? new Vault("vault", { spec: vaultSpec, members: members.map((m) => m.name), apiToken, busToken, dockerHost: cfg.docker.host }, o)
+      ? new Vault(
+          "vault",
+          {
+            spec: vaultSpec,
+            members: members.map((m) => ({
+              name: m.name,
+              api: deviceToken,
+              bus: busIdentities(m).map((b) => ({ field: b.field, password: ownBusPassword(b.role) })),
+            })),
+            dockerHost: cfg.docker.host,
+          },
+          o,
+        )
       : undefined;
     if (vault) this.containers.vault = vault.container;
 
@@ -139,10 +161,14 @@ export class Device extends pulumi.ComponentResource {
       { parent: this, provider: args.provider },
     );
     const publicHost = pulumi.output(args.publicHost);
-    const publicUrl = (m: Omit<ServiceSpec, "waitSeconds">): pulumi.Input<string> =>
+    const publicUrl = (m: Planned): pulumi.Input<string> =>
       args.publicUrls === "routes"
         ? serviceUrl(cfg, m.name)
         : pulumi.interpolate`http://${publicHost}:${m.publish[0]?.external ?? m.port}`;
+    // Tokens the members take besides their own: the operator's, and those of the other devices
+    // this stack lists (their consciousness-sync evolves cells here). Not the phone's: its token
+    // opens only its own cell. Hashes only, so the file is no secret.
+    const acceptedTokens = apiToken.apply((root) => acceptedTokenHashes(root, cfg.remoteDevices.map((d) => d.name)));
     const clientBus = args.clientBus ?? { url: pulumi.interpolate`nats://${publicHost}:${cfg.bus.clientPort}`, tlsFirst: false };
     // App members are replaced one at a time, cells first in config order: each waits for the one
     // before it to be healthy again, so the cells.<domain> load balancer always has a cell left,
@@ -157,12 +183,22 @@ export class Device extends pulumi.ComponentResource {
             roleId: vault.init.apply((r) => r.approles[m.name]!.roleId),
             secretId: vault.init.apply((r) => r.approles[m.name]!.secretId),
           }
-        : { kind: "files", apiToken, busToken };
+        : { kind: "files", apiToken: deviceToken, busToken: ownBusPassword };
       const Kind = MEMBER_KINDS[m.kind];
       if (!Kind) throw new Error(`device plan: ${m.name} is no app service`);
       const member = new Kind(
         m.name,
-        { spec: m, image: image.ref, device: cfg.device, publicUrl, natsUrl: `nats://nats:${NATS_CLIENT_PORT}`, trustProxy: cfg.networks.ingressSubnet, credentials },
+        {
+          spec: m,
+          image: image.ref,
+          device: cfg.device,
+          publicUrl,
+          natsUrl: `nats://nats:${NATS_CLIENT_PORT}`,
+          natsUser: (role) => memberId(role, cfg.device),
+          acceptedTokens,
+          trustProxy: cfg.networks.ingressSubnet,
+          credentials,
+        },
         { ...o, dependsOn: [...Object.values(networks.networks), bus.server, ...(vault ? [vault] : []), ...(previousMember ? [previousMember] : [])] },
       );
       previousMember = member;
@@ -223,6 +259,8 @@ export class Device extends pulumi.ComponentResource {
       dashboardPassword: ingress.dashboardPassword,
       ...(release ? { appImages: release.images } : {}),
       docker: dockerHost.apply((host) => ({ host, containers: services.map((sv) => containerName(sv.name)) })),
+      operatorToken: pulumi.secret(apiToken.apply(operatorApiToken)),
+      operatorBusPassword: pulumi.secret(busToken.apply((root) => busPassword(root, OPERATOR_ID))),
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints, publishedPorts: this.outputs.publishedPorts });
@@ -243,8 +281,10 @@ function termuxBootstrap(
   const phone = cfg.phone;
   if (!phone) return undefined;
   const hub = cfg.bus.mode === "leaf" && !cfg.bus.hub?.tls ? cfg.bus.hub : undefined;
+  // The phone's cell takes the tokens of this device and the ones it lists (their sync organelles).
+  const callers = [cfg.device, ...cfg.remoteDevices.map((d) => d.name)];
   return pulumi.secret(
-    pulumi.all([clientBus.url, apiToken, busToken]).apply(([url, api, bus]) =>
+    pulumi.all([clientBus.url, apiToken, busToken]).apply(([url, apiRoot, busRoot]) =>
       renderTermuxBootstrap({
         cell: phone.cell,
         port: phone.port,
@@ -253,8 +293,10 @@ function termuxBootstrap(
         natsTlsFirst: clientBus.tlsFirst,
         appSource: phone.appSource,
         bootstrapUrl: phone.bootstrapUrl,
-        apiToken: api,
-        busToken: bus,
+        apiToken: deviceApiToken(apiRoot, phone.device),
+        busUser: phone.cell,
+        busPassword: busPassword(busRoot, phone.cell),
+        acceptTokens: acceptedTokenHashes(apiRoot, callers).trim().split("\n"),
       }),
     ),
   );

@@ -7,7 +7,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { scopePrefix } from "../../app/src/host.ts";
-import type { ServiceSpec } from "../plan.ts";
+import type { Planned, ServiceSpec } from "../plan.ts";
 import { CELL_DRAIN_MS } from "../render/traefik.ts";
 import { renderVaultLogin } from "../render/vault-login.ts";
 import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
@@ -15,19 +15,35 @@ import { APP_PROBE, dataVolume, serviceContainer } from "./container.ts";
 export const APP_USER = "1000";
 const RUN_DIR = "/run/aios";
 const SECRETS_DIR = "/run/secrets";
+const ACCEPT_FILE = "/etc/aios/accepted-tokens";
 const LOGIN_SCRIPT = "/opt/aios/vault-login.mjs";
 
 export type MemberCredentials =
-  | { kind: "files"; apiToken: pulumi.Output<string>; busToken: pulumi.Output<string> }
+  /** busToken: a role's own bus password (never the fleet's root). */
+  | { kind: "files"; apiToken: pulumi.Output<string>; busToken: (role: Planned) => pulumi.Output<string> }
   | { kind: "vault"; vaultAddr: string; roleId: pulumi.Output<string>; secretId: pulumi.Output<string> };
+
+/**
+ * The bus identities of a container: its one role's, or each hosted role's (the organelle host
+ * runs four, each its own NATS user with its own password, as if it ran alone). `field` is
+ * where Vault keeps the password, `file` where the container finds it.
+ */
+export function busIdentities(spec: Planned): { role: Planned; field: string; file: string }[] {
+  if (!spec.hosts) return [{ role: spec, field: "bus", file: "nats-token" }];
+  return spec.hosts.map((h) => ({ role: h, field: `bus-${h.role!}`, file: `nats-token-${h.role!}` }));
+}
 
 export interface MemberArgs {
   spec: ServiceSpec;
   image: pulumi.Input<string>;
   device: string;
   /** The URL other members and devices use to reach a service (its AIOS_PUBLIC_URL). */
-  publicUrl: (s: Omit<ServiceSpec, "waitSeconds">) => pulumi.Input<string>;
+  publicUrl: (s: Planned) => pulumi.Input<string>;
   natsUrl: string;
+  /** A role's own bus user (its password is its bus token file). */
+  natsUser: (role: Planned) => string;
+  /** AIOS_ACCEPT_TOKENS_FILE: hashes of the other tokens this member takes (the operator's, other devices'). */
+  acceptedTokens: pulumi.Input<string>;
   /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
   trustProxy: string;
   credentials: MemberCredentials;
@@ -41,21 +57,24 @@ function credentialWiring(spec: ServiceSpec, c: MemberCredentials) {
     permissions: "0400",
     owner: APP_USER,
   });
+  const bus = busIdentities(spec);
   if (c.kind === "files") {
+    const busTokenFiles = bus.map((b) => `${SECRETS_DIR}/${b.file}`);
     return {
       tokenFile: `${SECRETS_DIR}/aios-token`,
-      busTokenFile: `${SECRETS_DIR}/nats-token`,
-      uploads: [secretFile(`${SECRETS_DIR}/aios-token`, c.apiToken), secretFile(`${SECRETS_DIR}/nats-token`, c.busToken)],
+      busTokenFiles,
+      uploads: [secretFile(`${SECRETS_DIR}/aios-token`, c.apiToken), ...bus.map((b, i) => secretFile(busTokenFiles[i]!, c.busToken(b.role)))],
     };
   }
   const tokenFile = `${RUN_DIR}/token`;
-  const busTokenFile = `${RUN_DIR}/nats-token`;
+  const busTokenFiles = bus.map((b) => `${RUN_DIR}/${b.file}`);
   const roleIdFile = `${SECRETS_DIR}/vault-role-id`;
   const secretIdFile = `${SECRETS_DIR}/vault-secret-id`;
-  const login = renderVaultLogin({ vaultAddr: c.vaultAddr, member: spec.name, roleIdFile, secretIdFile, tokenFile, busTokenFile });
+  const busFiles = bus.map((b, i) => ({ field: b.field, file: busTokenFiles[i]! }));
+  const login = renderVaultLogin({ vaultAddr: c.vaultAddr, member: spec.name, roleIdFile, secretIdFile, tokenFile, busFiles });
   return {
     tokenFile,
-    busTokenFile,
+    busTokenFiles,
     uploads: [secretFile(roleIdFile, c.roleId), secretFile(secretIdFile, c.secretId), { file: LOGIN_SCRIPT, content: login }],
     // The login step runs before the app, under tini, from the image's WORKDIR.
     command: ["sh", "-c", `node ${LOGIN_SCRIPT} && exec node dist/main.js`],
@@ -63,7 +82,7 @@ function credentialWiring(spec: ServiceSpec, c: MemberCredentials) {
   };
 }
 
-function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): pulumi.Input<string>[] {
+function memberEnv(args: MemberArgs, tokenFile: string, busTokenFiles: string[]): pulumi.Input<string>[] {
   const { spec } = args;
   const pair = (k: string, v: pulumi.Input<string>): pulumi.Input<string> => pulumi.interpolate`${k}=${v}`;
   // No NODE_OPTIONS here: the image's own flags size V8's heap from the container's limit.
@@ -72,15 +91,17 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     AIOS_NATS_URLS: args.natsUrl,
     AIOS_DATA_DIR: spec.dataPath ?? "/data",
     AIOS_TOKEN_FILE: tokenFile,
-    AIOS_NATS_TOKEN_FILE: busTokenFile,
+    AIOS_ACCEPT_TOKENS_FILE: ACCEPT_FILE,
     AIOS_TRUST_PROXY: args.trustProxy,
   };
   if (spec.hosts) {
-    // each role's own port, URL and settings; its data directory is /data/<role> by default
-    const scoped = spec.hosts.flatMap((h) => {
+    // each role's own port, URL, bus user and password, and settings; its data directory is
+    // /data/<role> by default
+    const scoped = spec.hosts.flatMap((h, i) => {
       const prefix = scopePrefix(h.role!);
       const own = Object.entries(h.env ?? {}).map(([k, v]) => `${prefix}${k.replace(/^AIOS_/, "")}=${v}`);
-      return [`${prefix}PORT=${h.port}`, pair(`${prefix}PUBLIC_URL`, args.publicUrl(h)), ...own];
+      const bus = [`${prefix}NATS_USER=${args.natsUser(h)}`, `${prefix}NATS_TOKEN_FILE=${busTokenFiles[i]!}`];
+      return [`${prefix}PORT=${h.port}`, pair(`${prefix}PUBLIC_URL`, args.publicUrl(h)), ...bus, ...own];
     });
     const roles = spec.hosts.map((h) => h.role).join(",");
     return [...Object.entries({ AIOS_ROLES: roles, ...shared }).map(([k, v]) => `${k}=${v}`), ...scoped];
@@ -91,6 +112,8 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFile: string): p
     ...(spec.kind === "cell" ? { AIOS_CELL_ID: spec.name, AIOS_DRAIN_MS: String(CELL_DRAIN_MS) } : {}),
     AIOS_PORT: String(spec.port),
     ...shared,
+    AIOS_NATS_USER: args.natsUser(spec),
+    AIOS_NATS_TOKEN_FILE: busTokenFiles[0]!,
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),
     ...spec.env,
   };
@@ -110,9 +133,9 @@ abstract class Member extends pulumi.ComponentResource {
         spec: args.spec,
         image: args.image,
         healthTest: APP_PROBE,
-        envs: memberEnv(args, wiring.tokenFile, wiring.busTokenFile),
+        envs: memberEnv(args, wiring.tokenFile, wiring.busTokenFiles),
         volume: dataVolume(args.spec.name, o),
-        uploads: wiring.uploads,
+        uploads: [...wiring.uploads, { file: ACCEPT_FILE, content: args.acceptedTokens }],
         ...("command" in wiring ? { command: wiring.command, tmpfs: wiring.tmpfs } : {}),
       },
       o,

@@ -1,22 +1,23 @@
 // Vault in server mode with file storage on a volume. Once its container runs, a local command
 // (on the machine running Pulumi, against the device's daemon) initialises and unseals it,
-// stores the fleet tokens and issues one AppRole per app container. The unseal key, root token
+// stores each member's own tokens and issues one AppRole per app container. The unseal key, root token
 // and AppRole credentials exist only as Pulumi secrets.
 import * as command from "@pulumi/command";
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec } from "../plan.ts";
 import { renderVaultConfig, VAULT_PORT } from "../render/vault.ts";
-import { parseVaultInit, renderVaultInit, type VaultInitResult } from "../render/vault-init.ts";
+import { memberSecretEnv, parseVaultInit, renderVaultInit, type VaultInitResult } from "../render/vault-init.ts";
 import { containerName, dataVolume, serviceContainer, wgetProbe } from "./container.ts";
 import { pulled } from "./images.ts";
 
 export interface VaultArgs {
   spec: ServiceSpec;
-  /** App containers that get an AppRole. */
-  members: string[];
-  apiToken: pulumi.Output<string>;
-  busToken: pulumi.Output<string>;
+  /**
+   * App containers that get an AppRole, each with its own API token and bus passwords, one a
+   * role it runs, keyed by the KV field that keeps it (no fleet root).
+   */
+  members: { name: string; api: pulumi.Output<string>; bus: { field: string; password: pulumi.Output<string> }[] }[];
   dockerHost?: string | undefined;
 }
 
@@ -42,7 +43,11 @@ export class Vault extends pulumi.ComponentResource {
       },
       o,
     );
-    const script = renderVaultInit({ container: containerName(args.spec.name), members: args.members });
+    const names = args.members.map((m) => m.name);
+    const script = renderVaultInit({
+      container: containerName(args.spec.name),
+      members: args.members.map((m) => ({ name: m.name, busFields: m.bus.map((b) => b.field) })),
+    });
     const run = new command.local.Command(
       "vault-init",
       {
@@ -50,8 +55,7 @@ export class Vault extends pulumi.ComponentResource {
         update: script,
         interpreter: ["/bin/sh", "-c"],
         environment: {
-          API_TOKEN: args.apiToken,
-          BUS_TOKEN: args.busToken,
+          ...memberSecretEnv(args.members.map((m) => ({ api: m.api, bus: m.bus.map((b) => b.password) }))),
           ...(args.dockerHost ? { DOCKER_HOST: args.dockerHost } : {}),
         },
         addPreviousOutputInEnv: true,
@@ -61,7 +65,7 @@ export class Vault extends pulumi.ComponentResource {
       },
       { ...o, dependsOn: [this.container], additionalSecretOutputs: ["stdout", "stderr"] },
     );
-    this.init = pulumi.secret(run.stdout.apply((out) => parseVaultInit(out, args.members)));
+    this.init = pulumi.secret(run.stdout.apply((out) => parseVaultInit(out, names)));
     this.registerOutputs({});
   }
 }

@@ -1,7 +1,9 @@
 // The one command a phone runs in Termux to join the network (stack output `termuxBootstrap`).
-// It downloads termux/bootstrap.sh and runs it with the cell's settings; the API token goes in
-// on stdin (out of argv), the bus token inside the NATS URLs (the app masks URL credentials in
-// its errors). The text holds both tokens, so the stack exports it as a Pulumi secret.
+// It downloads termux/bootstrap.sh and runs it with the cell's settings; the phone's own API
+// token goes in on stdin (out of argv), its own bus user and password inside the NATS URLs (the
+// app masks URL credentials in its errors), and the digests of the tokens it takes (the
+// operator's, the devices') as --accept-tokens. Only the phone's own credentials: nothing in it
+// opens another member. The text holds them, so the stack exports it as a Pulumi secret.
 // A bus behind a TLS-terminating proxy (the VPS hub through Traefik on 443) needs TLS first.
 import { shq } from "./shell.ts";
 
@@ -15,15 +17,20 @@ export interface BootstrapOptions {
   natsTlsFirst: boolean;
   appSource: string;
   bootstrapUrl: string;
+  /** The phone's own API token. */
   apiToken: string;
-  busToken: string;
+  /** The phone cell's own bus user (its cell id) and password. */
+  busUser: string;
+  busPassword: string;
+  /** sha256:<hex> digests of the other tokens the phone's cell takes. */
+  acceptTokens: string[];
 }
 
 export const BOOTSTRAP_PATH = "$HOME/aios-bootstrap.sh";
 
 export function renderTermuxBootstrap(o: BootstrapOptions): string {
-  const token = encodeURIComponent(o.busToken);
-  const urls = o.natsUrls.map((u) => u.replace("://", `://${token}@`)).join(",");
+  const auth = `${encodeURIComponent(o.busUser)}:${encodeURIComponent(o.busPassword)}`;
+  const urls = o.natsUrls.map((u) => u.replace("://", `://${auth}@`)).join(",");
   const run = [
     `bash "${BOOTSTRAP_PATH}"`,
     `--cell ${shq(o.cell)}`,
@@ -32,6 +39,7 @@ export function renderTermuxBootstrap(o: BootstrapOptions): string {
     `--nats-urls ${shq(urls)}`,
     ...(o.natsTlsFirst ? ["--nats-tls-first"] : []),
     "--token-stdin",
+    ...(o.acceptTokens.length ? [`--accept-tokens ${shq(o.acceptTokens.join(","))}`] : []),
     `--app-source ${shq(o.appSource)}`,
   ].join(" ");
   return `curl -fsSL ${shq(o.bootstrapUrl)} -o "${BOOTSTRAP_PATH}" && printf '%s' ${shq(o.apiToken)} | ${run}`;

@@ -1,5 +1,6 @@
 // nats-server config for a device: the main file (no secrets) and an included secrets file
-// (client token and leaf-node credentials), so only the latter is a secret upload.
+// (every member's user with its subject permissions, and leaf-node credentials), so only the
+// latter is a secret upload.
 //
 // One JetStream for the whole network: only the hub runs it (domain "hub", store on a volume).
 // A leaf runs no JetStream and maps its clients' JetStream API ($JS.API.>, $KV.>) to the hub's
@@ -7,10 +8,11 @@
 // every device shares one presence bucket, message stream and task store. Without the mapping
 // nats-server denies $JS.API.> and $KV.> on leaf links ("JetStream Not Extended") and a cell on
 // a leaf gets "503 no responders" for every JetStream call.
+import { createHash } from "node:crypto";
 import { NATS_CLIENT_PORT, NATS_LEAF_PORT, NATS_MONITOR_PORT } from "../plan.ts";
+import type { BusPermissions } from "./nats-permissions.ts";
 
 export const NATS_SECRETS_FILE = "secrets.conf";
-export const LEAF_USER = "leaf";
 /** The hub's JetStream domain: the one JetStream every device uses. */
 export const JS_DOMAIN = "hub";
 /**
@@ -21,7 +23,7 @@ export const JS_DOMAIN = "hub";
  */
 export const NATS_SERVER_ENV = { GOMAXPROCS: "1" };
 
-/** nats-server's default account: clients that authenticate with the token land in it. */
+/** nats-server's default account: every user of the config lands in it. */
 const GLOBAL_ACCOUNT = "$G";
 
 /** Where the server listens: the container ports on every interface, or test ports on 127.0.0.1. */
@@ -59,26 +61,70 @@ export interface HubTls {
   caFile?: string;
 }
 
-export type NatsRole = { mode: "hub"; advertise?: string } | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls };
+/** A user and password: a member's bus user, or one device's leaf link. */
+export interface Credential {
+  user: string;
+  password: string;
+}
 
-/** The secrets file: client token, and leaf-node credentials (the hub's listener or the leaf's remote). */
-export function renderNatsSecrets(role: NatsRole, busToken: string, listen: NatsListen = CONTAINER_LISTEN): string {
-  const lines = ["authorization {", `  token: ${q(busToken)}`, "}"];
+/** One member's bus user: its own password and subject permissions. */
+export interface BusUser extends Credential {
+  permissions: BusPermissions;
+}
+
+/** The leaf user a device's leaf server signs in to the hub as. */
+export const leafUser = (device: string): string => `leaf-${device}`;
+
+/**
+ * The hub accepts one leaf user per leaf device, and tells its leaves to reconnect to
+ * `advertise` when set; a leaf dials the hub with its own credential.
+ */
+export type NatsRole =
+  | { mode: "hub"; leaves: Credential[]; advertise?: string }
+  | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls; credential: Credential };
+
+function userEntry(u: BusUser): string[] {
+  const list = (xs: string[]): string => `[${xs.map(q).join(", ")}]`;
+  const p = u.permissions;
+  return [
+    `    {`,
+    `      user: ${q(u.user)}`,
+    `      password: ${q(u.password)}`,
+    `      permissions: {`,
+    `        publish: { allow: ${list(p.publish)} }`,
+    `        subscribe: { allow: ${list(p.subscribe)} }`,
+    ...(p.responses ? [`        allow_responses: true`] : []),
+    `      }`,
+    `    }`,
+  ];
+}
+
+/**
+ * The secrets file: every member's bus user with its permissions, and the leaf-node
+ * credentials (the hub's listener with one user per leaf device, or the leaf's remote).
+ * A device missing here is refused: that is how removing it from the config revokes it.
+ */
+export function renderNatsSecrets(role: NatsRole, users: BusUser[], listen: NatsListen = CONTAINER_LISTEN): string {
+  if (users.length === 0) throw new Error("bus: no users (nats-server would accept anyone without credentials)");
+  const lines = ["authorization {", "  users: [", ...users.flatMap(userEntry), "  ]", "}"];
   if (role.mode === "hub") {
     lines.push(
       "leafnodes {",
       `  listen: "${listen.host}:${listen.leaf}"`,
       // what leaves are told to dial on reconnect (default: this server's own address)
       ...(role.advertise ? [`  advertise: ${q(role.advertise)}`] : []),
-      "  authorization {",
-      `    user: ${q(LEAF_USER)}`,
-      `    password: ${q(busToken)}`,
-      "  }",
-      "}",
     );
+    // With no leaf device the port stays open (the VPS's TLS settings live in this block) but
+    // takes no one: an empty user list would mean no authentication at all. The placeholder's
+    // password is a hash of the secrets above, so it is unguessable and the file stays the same
+    // from one run to the next.
+    const sealed = createHash("sha256").update(users.map((u) => u.password).join("\n")).digest("base64url");
+    const leaves = role.leaves.length > 0 ? role.leaves : [{ user: "no-leaf-devices", password: sealed }];
+    lines.push("  authorization {", "    users: [", ...leaves.map((l) => `      { user: ${q(l.user)}, password: ${q(l.password)} }`), "    ]", "  }", "}");
   } else {
     const scheme = role.tls ? "tls" : "nats-leaf";
-    const url = `${scheme}://${LEAF_USER}:${encodeURIComponent(busToken)}@${role.hubHost}:${role.hubLeafPort}`;
+    const { user, password } = role.credential;
+    const url = `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${role.hubHost}:${role.hubLeafPort}`;
     const tls = role.tls?.caFile ? [`      tls { ca_file: ${q(role.tls.caFile)} }`] : [];
     lines.push("leafnodes {", "  remotes: [", "    {", `      url: ${q(url)}`, ...tls, "    }", "  ]", "}");
   }

@@ -3,14 +3,16 @@
 // unseal key, unseals it, stores the fleet tokens in the KV mount and issues an AppRole per app
 // container. On later runs (PULUMI_COMMAND_STDOUT holds the previous output) it only unseals
 // and re-issues. Its stdout is JSON and the stack keeps it as a secret.
-// Environment: API_TOKEN, BUS_TOKEN; DOCKER_HOST when the daemon is remote.
+// Environment: MEMBER_API_<i>, the i-th member's own API token, and MEMBER_BUS_<i>_<j>, its j-th
+// bus password (one per role it runs: the organelle host has several) (memberSecretEnv);
+// DOCKER_HOST when the daemon is remote. No fleet root secret.
 import { VAULT_KV_MOUNT, VAULT_PORT } from "./vault.ts";
 import { shq } from "./shell.ts";
 
 export interface VaultInitOptions {
   container: string;
-  /** App containers that get an AppRole (cells, discovery, organelles). */
-  members: string[];
+  /** App containers that get an AppRole (cells, discovery, organelles), with the KV fields of their bus passwords. */
+  members: { name: string; busFields: string[] }[];
 }
 
 export function renderVaultInit(o: VaultInitOptions): string {
@@ -22,7 +24,7 @@ v() { docker exec -i -e VAULT_ADDR=http://127.0.0.1:${VAULT_PORT} -e VAULT_TOKEN
 field() { printf '%s' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n "s/.*\\"$1\\":\\"\\([^\\"]*\\)\\".*/\\1/p"; }
 
 # Wait for the server to answer (status exits 1 while unreachable, 2 while sealed).
-i=0
+i=0 api="" bus=""
 while :; do
   rc=0; v status >/dev/null 2>&1 || rc=$?
   [ "$rc" -ne 1 ] && break
@@ -46,13 +48,15 @@ export VAULT_TOKEN
 
 v secrets list | grep -q '^${m}/' || v secrets enable -path=${m} kv-v2 >/dev/null
 v auth list | grep -q '^approle/' || v auth enable approle >/dev/null
-printf '%s' "$BUS_TOKEN" | v kv put -mount=${m} bus token=- >/dev/null
 
 printf '{"unsealKey":"%s","rootToken":"%s","approles":{' "$UNSEAL_KEY" "$ROOT_TOKEN"
 sep=''
-for name in ${o.members.map(shq).join(" ")}; do
-  printf '%s' "$API_TOKEN" | v kv put -mount=${m} "members/$name" token=- >/dev/null
-  printf 'path "${m}/data/members/%s" { capabilities = ["read"] }\\npath "${m}/data/bus" { capabilities = ["read"] }\\n' "$name" |
+i=0 api="" bus=""
+for name in ${o.members.map((x) => shq(x.name)).join(" ")}; do
+  eval "api=\\\${MEMBER_API_$i}"
+  printf '%s' "$api" | v kv put -mount=${m} "members/$name" token=- >/dev/null
+  i=$((i + 1))
+  printf 'path "${m}/data/members/%s" { capabilities = ["read"] }\\n' "$name" |
     v policy write "member-$name" - >/dev/null
   v write "auth/approle/role/member-$name" token_policies="member-$name" token_ttl=10m token_max_ttl=30m >/dev/null
   role_id=$(v read -field=role_id "auth/approle/role/member-$name/role-id")
@@ -60,8 +64,21 @@ for name in ${o.members.map(shq).join(" ")}; do
   printf '%s"%s":{"roleId":"%s","secretId":"%s"}' "$sep" "$name" "$role_id" "$secret_id"
   sep=','
 done
+# each member's bus passwords, <name>:<env suffix>:<field>
+for entry in ${o.members.flatMap((x, i) => x.busFields.map((f, j) => shq(`${x.name}:${i}_${j}:${f}`))).join(" ")}; do
+  name=\${entry%%:*} rest=\${entry#*:}
+  eval "bus=\\\${MEMBER_BUS_\${rest%%:*}}"
+  printf '%s' "$bus" | v kv patch -mount=${m} "members/$name" "\${rest#*:}=-" >/dev/null
+done
 printf '}}\\n'
 `;
+}
+
+/** The script's environment for the members' own secrets, in the order of `members` (bus: in the order of its busFields). */
+export function memberSecretEnv<T>(secrets: { api: T; bus: T[] }[]): Record<string, T> {
+  return Object.fromEntries(
+    secrets.flatMap((s, i) => [[`MEMBER_API_${i}`, s.api] as const, ...s.bus.map((b, j) => [`MEMBER_BUS_${i}_${j}`, b] as const)]),
+  );
 }
 
 export interface VaultInitResult {

@@ -1,6 +1,7 @@
 // The init step of an app container on a device with Vault: log in with the container's
-// AppRole, read its API token and the bus token, and write them to files on a tmpfs that only
-// the container sees. The app then reads AIOS_TOKEN_FILE and AIOS_NATS_TOKEN_FILE.
+// AppRole, read its own API token and bus password (nothing of any other member's), and write them to files on a tmpfs that only
+// the container sees. The app then reads AIOS_TOKEN_FILE and AIOS_NATS_TOKEN_FILE (each hosted
+// role its own, AIOS_<ROLE>__NATS_TOKEN_FILE).
 import { VAULT_KV_MOUNT } from "./vault.ts";
 
 export interface VaultLoginOptions {
@@ -9,7 +10,8 @@ export interface VaultLoginOptions {
   roleIdFile: string;
   secretIdFile: string;
   tokenFile: string;
-  busTokenFile: string;
+  /** The member's bus passwords: the KV field each is kept in, the file it goes to (one per hosted role). */
+  busFiles: { field: string; file: string }[];
 }
 
 export function renderVaultLogin(o: VaultLoginOptions): string {
@@ -41,8 +43,7 @@ const login = await call("/v1/auth/approle/login", {
 });
 const headers = { "x-vault-token": login.auth.client_token };
 const member = await call(${j(`/v1/${VAULT_KV_MOUNT}/data/members/${o.member}`)}, { headers });
-const bus = await call(${j(`/v1/${VAULT_KV_MOUNT}/data/bus`)}, { headers });
 writeFileSync(${j(o.tokenFile)}, member.data.data.token, { mode: 0o600 });
-writeFileSync(${j(o.busTokenFile)}, bus.data.data.token, { mode: 0o600 });
+${o.busFiles.map((b) => `writeFileSync(${j(b.file)}, member.data.data[${j(b.field)}], { mode: 0o600 });`).join("\n")}
 `;
 }

@@ -93,7 +93,7 @@ describe.skipIf(!hasTool("nats-server"))("messages between cells", () => {
     try {
       const js = nc.jetstream();
       const again = JSON.stringify({ id, from: "alpha", to: "beta", body: "once", sent_at: new Date().toISOString() });
-      await js.publish("aios.msg.to.beta", again, { msgID: `${id}-redelivered` });
+      await js.publish("aios.msg.alpha.to.beta", again, { msgID: `${id}-redelivered` });
       const marker = await send(alpha.url, "beta", "marker");
       const got = await waitInbox(beta.url, [marker.id]);
       expect(got.filter((m) => m.id === id)).toHaveLength(1);

@@ -1,5 +1,6 @@
 // The bus across devices, for real: a hub nats-server and a leaf nats-server started from the
-// rendered configs (test ports on 127.0.0.1, token auth as rendered), a cell on each, and the
+// rendered configs (test ports on 127.0.0.1, each member its own user with the rendered
+// permissions, the leaf its own link credential), a cell on each, and the
 // network's one JetStream on the hub. Then the leaf's link to the hub is cut (the hub stops):
 // the leaf's cell keeps answering, says degraded, queues, and delivers once the hub is back.
 // The laptop's task dispatcher (an organelle) uses the same store through the leaf.
@@ -11,12 +12,17 @@ import { startDispatcher, submit, waitCellReady, waitTask } from "../organelles/
 import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { leafLinked as linked, listenOn, monitor, renderedServer, tempDirs, type Server } from "./rendered-nats.ts";
+import { busUsers, leafLinked as linked, leafOf, listenOn, memberBusEnv, monitor, renderedServer, tempDirs, type Server } from "./rendered-nats.ts";
 
-const BUS_TOKEN = "bus-token-hub-leaf-0123456789";
+/** Both servers list the same members (as every stack derives them from the one root). */
+const USERS = busUsers([
+  { id: "father", role: "cell" },
+  { id: "alpha", role: "cell" },
+  { id: "task-dispatcher-laptop", role: "task-dispatcher" },
+]);
 
 /** A nats-server run from the rendered main file and secrets file. */
-const natsServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server => renderedServer(dir, listen, main, role, BUS_TOKEN);
+const natsServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server => renderedServer(dir, listen, main, role, USERS);
 
 const health = async (cell: ServiceHandle) => (await api("GET", `${cell.url}/health`)).json as { status: string; reasons: string[] };
 
@@ -33,14 +39,14 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
   beforeAll(async () => {
     const hubListen = await listenOn();
     const hubDir = tempDir();
-    hub = natsServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, { mode: "hub" });
-    leaf = natsServer(tempDir(), await listenOn(), { mode: "leaf", serverName: "laptop" }, { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf });
+    hub = natsServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, { mode: "hub", leaves: [leafOf("laptop")] });
+    leaf = natsServer(tempDir(), await listenOn(), { mode: "leaf", serverName: "laptop" }, { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf, credential: leafOf("laptop") });
     await hub.start();
     await leaf.start();
     await leafLinked();
     // One process at a time: the test machines have two cores.
-    father = await startCell(hub.url, "father", { AIOS_DEVICE: "desktop", AIOS_NATS_TOKEN: BUS_TOKEN });
-    alpha = await startCell(leaf.url, "alpha", { AIOS_DEVICE: "laptop", AIOS_NATS_TOKEN: BUS_TOKEN });
+    father = await startCell(hub.url, "father", { AIOS_DEVICE: "desktop", ...memberBusEnv("father") });
+    alpha = await startCell(leaf.url, "alpha", { AIOS_DEVICE: "laptop", ...memberBusEnv("alpha") });
   }, 45_000);
 
   afterAll(async () => {
@@ -73,13 +79,15 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
   });
 
   it("the laptop's task dispatcher sees the cells of both devices and runs a task through the hub's store", async () => {
-    const dispatcher = await startDispatcher(leaf.url, { AIOS_DEVICE: "laptop", AIOS_NATS_TOKEN: BUS_TOKEN });
+    const dispatcher = await startDispatcher(leaf.url, { AIOS_DEVICE: "laptop", ...memberBusEnv("task-dispatcher-laptop") });
     try {
       await waitCellReady(dispatcher.url, "father");
       await waitCellReady(dispatcher.url, "alpha");
       const id = await submit(dispatcher.url, { task_type: "echo", payload: { message: "across devices" } });
       const done = await waitTask(dispatcher.url, id, "completed", (t) => t.status === "completed");
       expect(["father", "alpha"]).toContain(done.assigned_to);
+      // every member did all of this within its own permissions
+      for (const s of [hub, leaf]) expect(s.output()).not.toMatch(/Violation/);
     } finally {
       await dispatcher.kill();
     }

@@ -14,9 +14,8 @@ import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { waitFor } from "../helpers/ports.ts";
 import type { ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { startLinkedBus, tempDirs, type LinkedBus } from "./rendered-nats.ts";
+import { busUsers, memberBusEnv, startLinkedBus, tempDirs, type LinkedBus } from "./rendered-nats.ts";
 
-const BUS_TOKEN = "bus-token-slow-link-0123456789";
 const DELAY_MS = 40;
 
 describe("link proxy (test tooling)", () => {
@@ -88,9 +87,9 @@ describe.runIf(hasTool("nats-server"))("cells on two devices over a 40 ms link t
   let alpha: ServiceHandle; // the laptop's cell, on the leaf
 
   beforeAll(async () => {
-    bus = await startLinkedBus(BUS_TOKEN, DELAY_MS, dirs);
-    father = await startCell(bus.hub.url, "father", { AIOS_DEVICE: "desktop", AIOS_NATS_TOKEN: BUS_TOKEN });
-    alpha = await startCell(bus.leaf.url, "alpha", { AIOS_DEVICE: "laptop", AIOS_NATS_TOKEN: BUS_TOKEN });
+    bus = await startLinkedBus(busUsers(["father", "alpha"].map((id) => ({ id, role: "cell" as const }))), DELAY_MS, dirs);
+    father = await startCell(bus.hub.url, "father", { AIOS_DEVICE: "desktop", ...memberBusEnv("father") });
+    alpha = await startCell(bus.leaf.url, "alpha", { AIOS_DEVICE: "laptop", ...memberBusEnv("alpha") });
     await waitPeer(father.url, "alpha", "up", 15_000);
     await waitPeer(alpha.url, "father", "up", 15_000);
   }, 60_000);

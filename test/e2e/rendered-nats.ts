@@ -9,10 +9,12 @@ import {
   NATS_SERVER_ENV,
   renderNatsConfig,
   renderNatsSecrets,
+  type BusUser,
   type NatsListen,
   type NatsOptions,
   type NatsRole,
 } from "../../infra/render/nats.ts";
+import { busPassword, busUser, leafCredential, OPERATOR_ID, type BusMember } from "../../infra/identities.ts";
 import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
 import { stopOnExit } from "../../tools/local/process.ts";
@@ -41,6 +43,21 @@ export function tempDirs(prefix: string): { make: () => string; removeAll: () =>
   };
 }
 
+/** The fleet's bus root secret in these suites; members get only what is derived from it. */
+export const BUS_ROOT = "bus-root-for-the-e2e-suites-0123456789";
+
+/** The users a server lists: the operator's and the members'. */
+export const busUsers = (members: BusMember[]): BusUser[] => [OPERATOR_ID, ...members].map((m) => busUser(BUS_ROOT, typeof m === "string" ? { id: m, role: "operator" } : m));
+
+/** How a member signs in to the bus: its own user and password, as the stack hands them over. */
+export const memberBusEnv = (id: string): Record<string, string> => ({ AIOS_NATS_USER: id, AIOS_NATS_TOKEN: busPassword(BUS_ROOT, id) });
+
+/** The operator's connection options (nats.js), for a test that looks at the bus directly. */
+export const operatorAuth = { user: OPERATOR_ID, pass: busPassword(BUS_ROOT, OPERATOR_ID) };
+
+/** A leaf device's link credential. */
+export const leafOf = (device: string) => leafCredential(BUS_ROOT, device);
+
 export const listenOn = async (): Promise<NatsListen> => ({ host: "127.0.0.1", client: await freePort(), monitor: await freePort(), leaf: await freePort() });
 
 export const monitor = async (s: Server, path: string): Promise<Record<string, unknown>> =>
@@ -60,6 +77,7 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
     url: `nats://127.0.0.1:${listen.client}`,
     listen,
     output: () => out,
+    pid: () => proc?.pid,
     async start() {
       proc = spawn("nats-server", ["-c", join(dir, "nats.conf")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...NATS_SERVER_ENV } });
       stopOnExit(proc); // an interrupted bench or test leaves no server behind
@@ -72,13 +90,12 @@ export function natsServer(dir: string, listen: NatsListen, name: string, files:
       proc = undefined;
       await stopServer(p);
     },
-    pid: () => proc?.pid,
   };
 }
 
-/** A nats-server run from the rendered main file and secrets file, with `busToken`. */
-export const renderedServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole, busToken: string): Server =>
-  natsServer(dir, listen, main.serverName, { main: renderNatsConfig({ ...main, listen }), secrets: renderNatsSecrets(role, busToken, listen) });
+/** A nats-server run from the rendered main file and secrets file, listing `users`. */
+export const renderedServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole, users: BusUser[]): Server =>
+  natsServer(dir, listen, main.serverName, { main: renderNatsConfig({ ...main, listen }), secrets: renderNatsSecrets(role, users, listen) });
 
 export interface LinkedBus {
   /** The desktop's server, with the network's JetStream. */
@@ -90,18 +107,22 @@ export interface LinkedBus {
   stop(): Promise<void>;
 }
 
-/** A hub and a leaf from the rendered configs, the leaf's link to the hub through a proxy that adds `delayMs` each way. */
-export async function startLinkedBus(busToken: string, delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
+/**
+ * A hub and a leaf from the rendered configs, both listing `users`, the leaf (the laptop, with
+ * its own link credential) linked to the hub through a proxy that adds `delayMs` each way.
+ */
+export async function startLinkedBus(users: BusUser[], delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
   const hubListen = await listenOn();
   const hubDir = dirs.make();
   const link = await startLinkProxy({ port: hubListen.leaf }, delayMs);
   // A hub tells its leaves where to dial again (leafnode_urls in its INFO, its own address by
   // default), and a leaf dials those too: advertised as the link, reconnects cross it as well.
-  const hubRole: NatsRole = { mode: "hub", advertise: `127.0.0.1:${link.port}` };
-  const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, hubRole, busToken);
+  const credential = leafOf("laptop");
+  const hubRole: NatsRole = { mode: "hub", leaves: [credential], advertise: `127.0.0.1:${link.port}` };
+  const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, hubRole, users);
   await hub.start();
-  const role: NatsRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: link.port };
-  const leaf = renderedServer(dirs.make(), await listenOn(), { mode: "leaf", serverName: "laptop" }, role, busToken);
+  const role: NatsRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: link.port, credential };
+  const leaf = renderedServer(dirs.make(), await listenOn(), { mode: "leaf", serverName: "laptop" }, role, users);
   await leaf.start();
   await leafLinked(leaf);
   return {

@@ -13,9 +13,9 @@ import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { makeTestCerts, tlsProxy, type TestCerts } from "../helpers/test-ca.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { leafLinked, listenOn, monitor, natsServer, tempDirs, type Server } from "./rendered-nats.ts";
+import { busUsers, leafLinked, leafOf, listenOn, memberBusEnv, monitor, natsServer, tempDirs, type Server } from "./rendered-nats.ts";
 
-const BUS_TOKEN = "bus-token-vps-hub-0123456789";
+const USERS = busUsers(["father", "alpha", "beta", "gamma"].map((id) => ({ id, role: "cell" as const })));
 
 interface Health {
   status: string;
@@ -42,21 +42,21 @@ describe.runIf(hasTool("nats-server") && hasTool("openssl"))("joining the VPS hu
     const hubListen = await listenOn();
     hub = natsServer(hubDir, hubListen, "vps", {
       main: withClientTls(renderNatsConfig({ mode: "hub", serverName: "vps", storeDir: join(hubDir, "store"), listen: hubListen }), files),
-      secrets: withLeafTls(renderNatsSecrets({ mode: "hub" }, BUS_TOKEN, hubListen), files),
+      secrets: withLeafTls(renderNatsSecrets({ mode: "hub", leaves: [leafOf("desktop")] }, USERS, hubListen), files),
     });
     const leafListen = await listenOn();
-    const hubRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf, tls: { caFile: certs.caFile } } as const;
+    const hubRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf, tls: { caFile: certs.caFile }, credential: leafOf("desktop") } as const;
     leaf = natsServer(tempDir(), leafListen, "desktop", {
       main: renderNatsConfig({ mode: "leaf", serverName: "desktop", listen: leafListen }),
-      secrets: renderNatsSecrets(hubRole, BUS_TOKEN, leafListen),
+      secrets: renderNatsSecrets(hubRole, USERS, leafListen),
     });
     await hub.start();
     await leaf.start();
     await leafLinked(leaf);
     proxy = await tlsProxy(certs, hubListen.client);
     // One process at a time: the test machines have two cores.
-    father = await startCell(hub.url, "father", { AIOS_DEVICE: "vps", AIOS_NATS_TOKEN: BUS_TOKEN });
-    alpha = await startCell(leaf.url, "alpha", { AIOS_DEVICE: "desktop", AIOS_NATS_TOKEN: BUS_TOKEN });
+    father = await startCell(hub.url, "father", { AIOS_DEVICE: "vps", ...memberBusEnv("father") });
+    alpha = await startCell(leaf.url, "alpha", { AIOS_DEVICE: "desktop", ...memberBusEnv("alpha") });
     cells.push(father, alpha);
   }, 60_000);
 
@@ -79,7 +79,7 @@ describe.runIf(hasTool("nats-server") && hasTool("openssl"))("joining the VPS hu
     const listen = await listenOn();
     const untrusting = natsServer(tempDir(), listen, "stranger", {
       main: renderNatsConfig({ mode: "leaf", serverName: "stranger", listen }),
-      secrets: renderNatsSecrets({ mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hub.listen.leaf, tls: {} }, BUS_TOKEN, listen),
+      secrets: renderNatsSecrets({ mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hub.listen.leaf, tls: {}, credential: leafOf("desktop") }, USERS, listen),
     });
     await untrusting.start();
     try {
@@ -100,7 +100,7 @@ describe.runIf(hasTool("nats-server") && hasTool("openssl"))("joining the VPS hu
     const before = proxy.sessions();
     const beta = await startCell(`tls://127.0.0.1:${proxy.port}`, "beta", {
       AIOS_DEVICE: "phone",
-      AIOS_NATS_TOKEN: BUS_TOKEN,
+      ...memberBusEnv("beta"),
       AIOS_NATS_TLS_FIRST: "true",
       AIOS_NATS_CA_FILE: certs.caFile,
     });
@@ -118,7 +118,7 @@ describe.runIf(hasTool("nats-server") && hasTool("openssl"))("joining the VPS hu
   it("without the CA file the phone's cell does not trust the proxy's certificate and says why", async () => {
     const lost = await startCell(`tls://127.0.0.1:${proxy.port}`, "gamma", {
       AIOS_DEVICE: "phone",
-      AIOS_NATS_TOKEN: BUS_TOKEN,
+      ...memberBusEnv("gamma"),
       AIOS_NATS_TLS_FIRST: "true",
     });
     cells.push(lost);

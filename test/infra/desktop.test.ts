@@ -4,6 +4,8 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import type { DeviceConfig } from "../../infra/config.ts";
+import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
+import { busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { DNSMASQ_CONF } from "../../infra/render/dnsmasq.ts";
 import { hasTool } from "../helpers/tools.ts";
@@ -113,7 +115,7 @@ describe("desktop stack under mocks", () => {
 
   it("no output holds a secret in plain text; the secret ones are Pulumi secrets", async () => {
     await checkOutputs({ ...device.outputs }, secrets);
-    for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword"] as const) {
+    for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword", "operatorToken", "operatorBusPassword"] as const) {
       expect(await pulumi.isSecret(device.outputs[k]!), k).toBe(true);
     }
   });
@@ -126,11 +128,21 @@ describe("desktop stack under mocks", () => {
     expect(i.envs).toContain("AIOS_TOKEN_FILE=/run/aios/token");
     expect(i.envs).toContain("AIOS_NATS_TOKEN_FILE=/run/aios/nats-token");
     const files = uploadsOf(father).map((u) => u.file);
-    expect(files).toEqual(["/run/secrets/vault-role-id", "/run/secrets/vault-secret-id", "/opt/aios/vault-login.mjs"]);
+    expect(files).toEqual(["/run/secrets/vault-role-id", "/run/secrets/vault-secret-id", "/opt/aios/vault-login.mjs", "/etc/aios/accepted-tokens"]);
     expect(uploadText(resources, "father", "/run/secrets/vault-secret-id")).toBe("secret-id-father");
     const init = resources.find((r) => r.name === "vault-init")!;
     expect(init.inputs.logging).toBe("none");
-    expect(unwrap(init.inputs.environment)).toMatchObject({ API_TOKEN: TEST_SECRETS["aios:apiToken"], BUS_TOKEN: TEST_SECRETS["aios:busToken"] });
+    // Vault gets each member's own secrets, in the order of the script's member list; no root
+    const env = unwrap(init.inputs.environment) as Record<string, string>;
+    const loop = /for name in ([^;]+); do/.exec(unwrap(init.inputs.create) as string)![1]!;
+    const names = loop.split(" ").map((n) => n.replace(/'/g, ""));
+    expect(names).toEqual(["father", "nous", "discovery"]);
+    names.forEach((name, i) => {
+      expect(env[`MEMBER_API_${i}`], name).toBe(deviceApiToken(TEST_SECRETS["aios:apiToken"], "desktop"));
+      expect(env[`MEMBER_BUS_${i}_0`], name).toBe(busPassword(TEST_SECRETS["aios:busToken"], name === "discovery" ? "discovery-desktop" : name));
+    });
+    expect(Object.values(env)).not.toContain(TEST_SECRETS["aios:apiToken"]);
+    expect(Object.values(env)).not.toContain(TEST_SECRETS["aios:busToken"]);
   });
 
   it("Vault runs in server mode from its config file, not dev mode", () => {
@@ -222,5 +234,46 @@ describe("desktop stack under mocks", () => {
     expect(ds.datasources[0]!.url).toBe("http://prometheus:9090");
     const env = unwrap(containers(resources).find((c) => c.name === "grafana")!.inputs.envs) as string[];
     expect(env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password");
+  });
+});
+
+describe("desktop stack with the organelle host, under Vault", () => {
+  const HOSTED = ["task-dispatcher", "vscode-bridge"];
+  let hosted: Registered[];
+  beforeAll(async () => {
+    ({ resources: hosted } = await loadStack("desktop", {
+      "aios:organelles": JSON.stringify(HOSTED.map((role) => ({ role }))),
+      // the laptop runs these roles; here the desktop does
+      "aios:remoteDevices": "[]",
+    }));
+  });
+
+  it("each hosted role gets its own bus user and password from Vault, into a file of its own; the hub lists each role's user", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    const host = containers(hosted).find((c) => c.name === "organelles")!;
+    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    expect(env.AIOS_NATS_USER).toBeUndefined();
+    const roles = appHostedRoles(env)!;
+    expect(roles.map((r) => r.role).sort()).toEqual(HOSTED);
+    const login = uploadText(hosted, "organelles", "/opt/aios/vault-login.mjs");
+    for (const r of roles) {
+      expect(r.env.AIOS_NATS_USER, r.role).toBe(`${r.role}-desktop`);
+      expect(r.env.AIOS_NATS_TOKEN_FILE, r.role).toBe(`/run/aios/nats-token-${r.role}`);
+      expect(login).toContain(`writeFileSync("/run/aios/nats-token-${r.role}", member.data.data["bus-${r.role}"]`);
+    }
+    // the init step stores each hosted role's own password in the host's entry, by field
+    const init = hosted.find((r) => r.name === "vault-init")!;
+    const script = unwrap(init.inputs.create) as string;
+    const secretsEnv = unwrap(init.inputs.environment) as Record<string, string>;
+    const names = /for name in ([^;]+); do/.exec(script)![1]!.split(" ").map((n) => n.replace(/'/g, ""));
+    const i = names.indexOf("organelles");
+    expect(i).toBeGreaterThanOrEqual(0);
+    HOSTED.forEach((role, j) => {
+      expect(script).toContain(`'organelles:${i}_${j}:bus-${role}'`);
+      expect(secretsEnv[`MEMBER_BUS_${i}_${j}`], role).toBe(busPassword(root, `${role}-desktop`));
+    });
+    const conf = uploadText(hosted, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+    for (const role of HOSTED) expect(conf, role).toContain(`user: "${role}-desktop"`);
+    checkContainerBasics(hosted);
   });
 });

@@ -5,9 +5,11 @@ import { resolve as resolvePath } from "node:path";
 import { expect } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
+import { leafDevices, parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import type { Role } from "../../app/src/config.ts";
 import { scopePrefix } from "../../app/src/host.ts";
+import { busPassword, deviceApiToken, deviceBusMembers, leafCredential, OPERATOR_ID, operatorApiToken } from "../../infra/identities.ts";
+import { planServices } from "../../infra/plan.ts";
 import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
 import { appSeriesNames, metricNames } from "../render/promql.ts";
 import { checkTraefikDynamic } from "../render/traefik-schema.ts";
@@ -207,7 +209,22 @@ export async function checkOutputs(outputs: Record<string, unknown>, secrets: st
 
 
 /** Runs a stack file (with `changes` to its keys, as `pulumi config set` would make) under mocks; with its parsed config and every secret value to look for. */
+/** Every credential the stack derives from its roots: none may appear in plain text either. */
+export function derivedSecrets(cfg: DeviceConfig): string[] {
+  const api = cfg.apiToken;
+  const bus = cfg.busToken;
+  const devices = [cfg.device, ...cfg.remoteDevices.map((d) => d.name), ...(cfg.phone ? [cfg.phone.device] : [])];
+  const memberIds = [...deviceBusMembers(cfg.device, planServices(cfg), cfg.phone?.cell).map((m) => m.id), OPERATOR_ID];
+  return [
+    operatorApiToken(api),
+    ...devices.map((d) => deviceApiToken(api, d)),
+    ...memberIds.map((id) => busPassword(bus, id)),
+    ...[cfg.device, ...leafDevices(cfg)].map((d) => leafCredential(bus, d).password),
+  ];
+}
+
 export async function loadStack(stack: string, changes: Record<string, string> = {}) {
   const run = await runStack(stack, changes);
-  return { ...run, secrets: secretValues(run.resources, run.secrets), cfg: parseConfig({ ...loadStackConfig(stack), ...changes }) };
+  const cfg = parseConfig({ ...loadStackConfig(stack), ...changes });
+  return { ...run, secrets: [...secretValues(run.resources, run.secrets), ...derivedSecrets(cfg)], cfg };
 }

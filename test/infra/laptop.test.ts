@@ -4,11 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, OPERATOR_ID, tokenHash } from "../../infra/identities.ts";
 import {
   checkContainerBasics,
   checkOutputs,
   checkTraefik,
   containers,
+  derivedSecrets,
   hostedRoles,
   hostPorts,
   plainSecretPaths,
@@ -93,6 +96,29 @@ describe("laptop stack under mocks", () => {
     expect(nats.inputs.uploads).toHaveProperty("4dabf18193072939515e22adb298388d");
   });
 
+  it("each member is its own bus user: its own password file, never the fleet's root; the leaf lists only this device's members and the phone", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    const alpha = containers(resources).find((x) => x.name === "alpha")!;
+    expect(unwrap(alpha.inputs.envs) as string[]).toContain("AIOS_NATS_USER=alpha");
+    expect(uploadText(resources, "alpha", "/run/secrets/nats-token")).toBe(busPassword(root, "alpha"));
+    // the organelle host: each hosted role its own user and password, as the app's host scoping reads them
+    const host = containers(resources).find((x) => x.name === "organelles")!;
+    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    expect(env.AIOS_NATS_USER).toBeUndefined();
+    expect(env.AIOS_NATS_TOKEN_FILE).toBeUndefined();
+    const roles = appHostedRoles(env)!;
+    expect(roles.map((r) => r.role).sort()).toEqual(ORGANELLES);
+    for (const r of roles) {
+      expect(r.env.AIOS_NATS_USER, r.role).toBe(`${r.role}-laptop`);
+      expect(uploadText(resources, "organelles", r.env.AIOS_NATS_TOKEN_FILE!), r.role).toBe(busPassword(root, `${r.role}-laptop`));
+    }
+    for (const c of containers(resources)) for (const u of uploadsOf(c)) expect(u.content, `${c.name} ${u.file}`).not.toContain(root);
+    const conf = uploadText(resources, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+    const users = [...conf.matchAll(/^ {6}user: "([^"]+)"/gm)].map((m) => m[1]).sort();
+    expect(users).toEqual(["alpha", ...ORGANELLES.map((o) => `${o}-laptop`), "beta", OPERATOR_ID].sort());
+    expect(conf).toContain(`leaf-laptop:${leafCredential(root, "laptop").password}@192.168.1.10:7422`);
+  });
+
   it("NATS is a leaf without JetStream: no volume, and its nats.conf maps JetStream to the hub's domain", () => {
     const nats = containers(resources).find((c) => c.name === "nats")!;
     expect(unwrap(nats.inputs.volumes) ?? []).toEqual([]);
@@ -104,13 +130,18 @@ describe("laptop stack under mocks", () => {
 
   it("without Vault, tokens reach the app as secret files, never env values", () => {
     const alpha = containers(resources).find((c) => c.name === "alpha")!;
-    expect(uploadsOf(alpha).map((u) => u.file)).toEqual(["/run/secrets/aios-token", "/run/secrets/nats-token"]);
+    expect(uploadsOf(alpha).map((u) => u.file)).toEqual(["/run/secrets/aios-token", "/run/secrets/nats-token", "/etc/aios/accepted-tokens"]);
+    // the laptop's own token, and the digests of the operator's and the desktop's (its remote device), not the phone's
+    const api = TEST_SECRETS["aios:apiToken"];
+    expect(uploadText(resources, "alpha", "/run/secrets/aios-token")).toBe(deviceApiToken(api, "laptop"));
+    expect(uploadText(resources, "alpha", "/etc/aios/accepted-tokens")).toBe(acceptedTokenHashes(api, ["desktop"]));
+    expect(uploadText(resources, "alpha", "/etc/aios/accepted-tokens")).not.toContain(tokenHash(deviceApiToken(api, "phone")));
     const env = unwrap(alpha.inputs.envs) as string[];
     expect(env).toContain("AIOS_TOKEN_FILE=/run/secrets/aios-token");
     expect(env).toContain("AIOS_PUBLIC_URL=http://192.168.1.20:8000");
     const host = unwrap(containers(resources).find((c) => c.name === "organelles")!.inputs.envs) as string[];
     expect(host).toContain("AIOS_NETWORK_LISTENER__PRIMARY_CELL_URL=http://192.168.1.10:8000");
-    expect(host).toContain("AIOS_NATS_TOKEN_FILE=/run/secrets/nats-token");
+    expect(host).toContain("AIOS_TASK_DISPATCHER__NATS_TOKEN_FILE=/run/secrets/nats-token-task-dispatcher");
     for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
   });
 
@@ -127,6 +158,13 @@ describe("laptop stack under mocks", () => {
     expect(await pulumi.isSecret(device.outputs.termuxBootstrap!)).toBe(true);
     const cmd = await resolve(device.outputs.termuxBootstrap!);
     expect(cmd.indexOf("@192.168.1.20:4222")).toBeLessThan(cmd.indexOf("@192.168.1.10:4222"));
+    // only the phone's own credentials: its token, its cell's bus user, digests of the callers' tokens
+    const api = TEST_SECRETS["aios:apiToken"];
+    expect(cmd).toContain(`printf '%s' '${deviceApiToken(api, "phone")}' |`);
+    expect(cmd).toContain(`nats://beta:${busPassword(TEST_SECRETS["aios:busToken"], "beta")}@192.168.1.20:4222`);
+    expect(cmd).toContain(`--accept-tokens '${acceptedTokenHashes(api, ["laptop", "desktop"]).trim().split("\n").join(",")}'`);
+    const others = derivedSecrets(cfg).filter((t) => t !== deviceApiToken(api, "phone") && t !== busPassword(TEST_SECRETS["aios:busToken"], "beta"));
+    for (const t of [...others, api, TEST_SECRETS["aios:busToken"]]) expect(cmd).not.toContain(t);
   });
 
   it("runs no DNS server without aios:dns, but still outputs its hosts lines: its own names and the desktop's", () => {
@@ -153,5 +191,9 @@ describe("laptop stack with organelleHost.mode separate", () => {
     checkTraefik(separate, cfg);
     const listener = unwrap(containers(separate).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
     expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    for (const o of ORGANELLES) {
+      expect(unwrap(containers(separate).find((c) => c.name === o)!.inputs.envs) as string[], o).toContain(`AIOS_NATS_USER=${o}-laptop`);
+      expect(uploadText(separate, o, "/run/secrets/nats-token"), o).toBe(busPassword(TEST_SECRETS["aios:busToken"], `${o}-laptop`));
+    }
   });
 });

@@ -36,7 +36,7 @@ const keyOf = (bus: unknown): string[] => {
 describe("a leaf of the VPS hub (laptop stack, hub over TLS)", () => {
   it("dials tls:// to the hub's leaf port with the hub's CA file inside the remote", () => {
     const conf = uploadText(resources, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
-    expect(conf).toMatch(/url: "tls:\/\/leaf:[^"]+@nats\.aios\.example\.com:7422"\n {6}tls \{ ca_file: "\/etc\/nats\/tls\/hub-ca\.pem" \}/);
+    expect(conf).toMatch(/url: "tls:\/\/leaf-laptop:[^"]+@nats\.aios\.example\.com:7422"\n {6}tls \{ ca_file: "\/etc\/nats\/tls\/hub-ca\.pem" \}/);
   });
 
   it("uploads the CA certificate into the NATS container next to its config; no secret in plain text", () => {

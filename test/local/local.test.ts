@@ -1,7 +1,7 @@
 // `npm run local` as a user runs it: the launcher prints every URL, the services answer and see
 // each other, and Ctrl-C (SIGINT) leaves no process behind.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,12 +77,40 @@ describe.skipIf(!hasTool("nats-server"))("npm run local", () => {
     expect(await page.text()).toContain("<title>AIOS fleet</title>");
   });
 
-  it("keeps the session token in a 0600 file and never prints it", () => {
-    const tokenFile = join(dataDir, "token");
-    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    const token = readFileSync(tokenFile, "utf8").trim();
-    expect(token.length).toBeGreaterThanOrEqual(16);
-    expect(out).not.toContain(token);
+  it("makes every identity it needs in 0600 files of a 0700 directory, and prints none of them", () => {
+    const dir = join(dataDir, "identities");
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    // each member its own bus password, each device its own token, the operator's, the bus config
+    for (const n of ["bus-father", "bus-beta", "bus-discovery", "token-desktop", "token-laptop", "token-phone", "operator-token", "operator-bus", "nats.conf", "secrets.conf"]) {
+      expect(files).toContain(n);
+    }
+    const logs = readdirSync(join(dataDir, "logs")).map((f) => readFileSync(join(dataDir, "logs", f), "utf8")).join("\n");
+    expect(logs).not.toMatch(/Violation/); // every member works within its permissions
+    for (const f of files) {
+      expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
+      if (/^(bus-|token-|operator-)/.test(f)) {
+        const secret = readFileSync(join(dir, f), "utf8").trim();
+        expect(secret.length, f).toBeGreaterThanOrEqual(16);
+        expect(out, f).not.toContain(secret);
+        expect(logs, f).not.toContain(secret);
+      }
+    }
+  });
+
+  it("the operator's token opens every member; the phone's opens only the phone's cell", async () => {
+    const token = (f: string) => readFileSync(join(dataDir, "identities", f), "utf8").trim();
+    const evolve = (name: string, t: string) =>
+      fetch(`${rows.find((r) => r.name === name)!.url}/consciousness/evolve`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: "{}",
+      }).then((r) => r.status);
+    expect(await evolve("father", token("operator-token"))).toBe(200);
+    expect(await evolve("beta", token("operator-token"))).toBe(200);
+    expect(await evolve("beta", token("token-phone"))).toBe(200);
+    expect(await evolve("father", token("token-phone"))).toBe(401);
+    expect(await evolve("father", token("token-laptop"))).toBe(200); // the laptop's sync organelle evolves the desktop's cells
   });
 
   it("every service answers /health", async () => {

@@ -1,13 +1,19 @@
 // NATS hub and leaf configs, checked by the real nats-server -t. That the leaf really reaches the
 // hub's JetStream is shown with running servers in test/e2e/hub-leaf.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
-import { renderNatsConfig, renderNatsSecrets, JS_DOMAIN, NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { renderNatsConfig, renderNatsSecrets, JS_DOMAIN, NATS_SECRETS_FILE, type NatsRole } from "../../infra/render/nats.ts";
+import { busUser, leafCredential } from "../../infra/identities.ts";
+import { busPermissions } from "../../infra/render/nats-permissions.ts";
 import { makeTestCerts } from "../helpers/test-ca.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { runTool, tempFiles } from "./tool.ts";
 
 const TOKEN = "bus-token-0e8d7c6b/5a4f@3e2d";
-const LEAF = { mode: "leaf", hubHost: "192.168.1.10", hubLeafPort: 7422 } as const;
+const USERS = [busUser(TOKEN, { id: "alpha", role: "cell" }), busUser(TOKEN, { id: "task-dispatcher-laptop", role: "task-dispatcher" })];
+/** A leaf credential whose password needs URL escaping. */
+const LAPTOP = { ...leafCredential(TOKEN, "laptop"), password: "leaf/pass@word+0123" };
+const LEAF = { mode: "leaf", hubHost: "192.168.1.10", hubLeafPort: 7422, credential: LAPTOP } as const;
+const HUB: NatsRole = { mode: "hub", leaves: [LAPTOP] };
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
@@ -31,37 +37,68 @@ describe("NATS config text", () => {
   });
 
   it("a leaf dials the hub with nats-leaf:// unless the hub needs TLS", () => {
-    expect(renderNatsSecrets(LEAF, TOKEN)).toContain('url: "nats-leaf://leaf:');
-    expect(renderNatsSecrets(LEAF, TOKEN)).not.toContain("tls");
-    const system = renderNatsSecrets({ ...LEAF, tls: {} }, TOKEN);
-    expect(system).toContain('url: "tls://leaf:');
+    expect(renderNatsSecrets(LEAF, USERS)).toContain('url: "nats-leaf://leaf-laptop:');
+    expect(renderNatsSecrets(LEAF, USERS)).not.toContain("tls");
+    const system = renderNatsSecrets({ ...LEAF, tls: {} }, USERS);
+    expect(system).toContain('url: "tls://leaf-laptop:');
     expect(system).not.toContain("ca_file");
   });
 
   it("listens where it is told (tests run servers on 127.0.0.1 ports)", () => {
     const listen = { host: "127.0.0.1", client: 14222, monitor: 18222, leaf: 17422 };
     expect(renderNatsConfig({ mode: "leaf", serverName: "t", listen })).toContain('listen: "127.0.0.1:14222"\nhttp: "127.0.0.1:18222"');
-    expect(renderNatsSecrets({ mode: "hub" }, TOKEN, listen)).toContain('listen: "127.0.0.1:17422"');
+    expect(renderNatsSecrets(HUB, USERS, listen)).toContain('listen: "127.0.0.1:17422"');
+  });
+});
+
+describe("NATS users and permissions", () => {
+  it("lists every member as its own user with its own allow lists", () => {
+    const secrets = renderNatsSecrets(HUB, USERS);
+    expect(secrets).toContain(`user: "alpha"\n      password: ${JSON.stringify(USERS[0]!.password)}`);
+    expect(secrets).toContain('"$KV.aios_presence.alpha"');
+    expect(secrets).toContain('"aios.msg.alpha.>"');
+    expect(secrets).toContain('"_INBOX.alpha.>"');
+    expect(secrets).not.toContain("token:");
+  });
+
+  it("a cell's permissions name only itself; organelles cannot send messages", () => {
+    const cell = busPermissions("alpha", "cell");
+    const others = [...cell.publish, ...cell.subscribe].filter((s) => /\b(beta|\*\.to\.(?!alpha))/.test(s));
+    expect(others).toEqual([]);
+    expect(cell.publish).toContain("$JS.API.CONSUMER.CREATE.AIOS_MESSAGES.inbox-alpha.aios.msg.*.to.alpha");
+    expect(cell.publish).not.toContain("$JS.API.CONSUMER.DURABLE.CREATE.AIOS_MESSAGES.inbox-alpha"); // the old API carries the filter in the body only
+    for (const role of ["network-listener", "consciousness-sync", "vscode-bridge", "task-dispatcher", "discovery"] as const) {
+      expect(busPermissions(`${role}-laptop`, role).publish.filter((s) => s.startsWith("aios.msg."))).toEqual([]);
+    }
+    expect(busPermissions("network-listener-laptop", "network-listener").publish.filter((s) => s.startsWith("$KV."))).toEqual(["$KV.aios_presence.network-listener-laptop"]);
+  });
+
+  it("a hub with no leaf device still takes no leaf without a password, and the file does not change between runs", () => {
+    const a = renderNatsSecrets({ mode: "hub", leaves: [] }, USERS);
+    expect(a).toMatch(/leafnodes \{[^]*user: "no-leaf-devices", password: "[A-Za-z0-9_-]{43}"/);
+    expect(renderNatsSecrets({ mode: "hub", leaves: [] }, USERS)).toBe(a);
+    expect(() => renderNatsSecrets(HUB, [])).toThrow(/no users/);
   });
 });
 
 describe.runIf(hasTool("nats-server"))("NATS configs (nats-server -t)", () => {
   it("the hub config is valid", () => {
-    const r = check(renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: "/data" }), renderNatsSecrets({ mode: "hub" }, TOKEN));
+    const r = check(renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: "/data" }), renderNatsSecrets(HUB, USERS));
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/configuration file .* is valid/);
   });
 
   it("the hub config is valid with an address advertised to its leaves", () => {
-    const secrets = renderNatsSecrets({ mode: "hub", advertise: "192.168.1.10:7422" }, TOKEN);
+    const secrets = renderNatsSecrets({ ...HUB, advertise: "192.168.1.10:7422" }, USERS);
     expect(secrets).toContain('advertise: "192.168.1.10:7422"');
+    expect(renderNatsSecrets(HUB, USERS)).not.toContain("advertise");
     const r = check(renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: "/data" }), secrets);
     expect(r.code, r.out).toBe(0);
   });
 
-  it("the leaf config is valid, with a token that needs URL escaping", () => {
-    const secrets = renderNatsSecrets(LEAF, TOKEN);
-    expect(secrets).toContain(encodeURIComponent(TOKEN));
+  it("the leaf config is valid, with a password that needs URL escaping", () => {
+    const secrets = renderNatsSecrets(LEAF, USERS);
+    expect(secrets).toContain(`leaf-laptop:${encodeURIComponent(LAPTOP.password)}@`);
     const r = check(renderNatsConfig({ mode: "leaf", serverName: "laptop" }), secrets);
     expect(r.code, r.out).toBe(0);
   });
@@ -70,8 +107,8 @@ describe.runIf(hasTool("nats-server"))("NATS configs (nats-server -t)", () => {
     const t = tempFiles({});
     cleanups.push(t.cleanup);
     const { caFile } = makeTestCerts(t.dir, ["nats.aios.example.com"]);
-    const secrets = renderNatsSecrets({ ...LEAF, hubHost: "nats.aios.example.com", tls: { caFile } }, TOKEN);
-    expect(secrets).toContain(`url: "tls://leaf:${encodeURIComponent(TOKEN)}@nats.aios.example.com:7422"`);
+    const secrets = renderNatsSecrets({ ...LEAF, hubHost: "nats.aios.example.com", tls: { caFile } }, USERS);
+    expect(secrets).toContain(`url: "tls://leaf-laptop:${encodeURIComponent(LAPTOP.password)}@nats.aios.example.com:7422"`);
     expect(secrets).toContain(`tls { ca_file: ${JSON.stringify(caFile)} }`);
     const r = check(renderNatsConfig({ mode: "leaf", serverName: "desktop" }), secrets);
     expect(r.code, r.out).toBe(0);
@@ -81,8 +118,8 @@ describe.runIf(hasTool("nats-server"))("NATS configs (nats-server -t)", () => {
 
   it("the main file holds no secret; a broken file fails the check", () => {
     const main = renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: "/data" });
-    expect(main).not.toContain(TOKEN);
-    const r = check(main.replace("jetstream {", "jetstream {{"), renderNatsSecrets({ mode: "hub" }, TOKEN));
+    for (const u of USERS) expect(main).not.toContain(u.password);
+    const r = check(main.replace("jetstream {", "jetstream {{"), renderNatsSecrets(HUB, USERS));
     expect(r.code).not.toBe(0);
   });
 });

@@ -4,6 +4,7 @@
 // dependencies really installed with npm, and its service run script really run, as runit
 // would (runsv.ts), against a real nats-server.
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +20,11 @@ import { startRunsvdir, type Runsvdir } from "./runsv.ts";
 
 const BOOTSTRAP = join(TERMUX_DIR, "bootstrap.sh");
 const TOKEN = `phone-token-${Date.now().toString(16)}-0123456789`;
-const BUS_TOKEN = `bus/token+${Date.now().toString(16)}-0123456789`; // needs URL-encoding
+const BUS_TOKEN = `bus/token+${Date.now().toString(16)}-0123456789`; // beta's bus password; needs URL-encoding
+const ALPHA_BUS = `alpha-bus-${Date.now().toString(16)}-0123456789`;
+/** A token of another device the phone's cell takes: given to it as a digest only. */
+const CALLER = `laptop-token-${Date.now().toString(16)}-0123456789`;
+const CALLER_DIGEST = `sha256:${createHash("sha256").update(CALLER).digest("hex")}`;
 
 describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like prefix", () => {
   let termux: FakeTermux;
@@ -41,7 +46,10 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     termux = makeTermux();
     sourceDir = mkdtempSync(join(tmpdir(), "aios-termux-src-"));
     source = makeProjectSource(sourceDir);
-    nats = await startNats(["--auth", BUS_TOKEN]);
+    // each cell its own bus user, as the stacks render them
+    const users = join(sourceDir, "users.conf");
+    writeFileSync(users, `authorization { users: [ { user: "beta", password: ${JSON.stringify(BUS_TOKEN)} }, { user: "alpha", password: "${ALPHA_BUS}" } ] }\n`);
+    nats = await startNats(["-c", users]);
     port = await freePort();
     aiosHome = join(termux.home, "aios");
     svdir = join(termux.prefix, "var", "service", "aios-beta");
@@ -86,7 +94,9 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
       [["--cell"], /--cell needs a value/],
       [[...good, "--wait", "0"], /--wait: expected seconds/, TOKEN],
       [[...good, "--nats-tls-first"], /--nats-tls-first: every URL of --nats-urls must be tls:\/\//, TOKEN],
-      [[...good, "--nats-urls", "nats://aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://bbbbbbbbbbbbbbbb@127.0.0.1:2"], /the URLs carry different bus tokens/, TOKEN],
+      [[...good, "--nats-urls", "nats://aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://bbbbbbbbbbbbbbbb@127.0.0.1:2"], /the URLs carry different bus credentials/, TOKEN],
+      [[...good, "--nats-urls", "nats://beta:aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://gamma:aaaaaaaaaaaaaaaa@127.0.0.1:2"], /the URLs carry different bus credentials/, TOKEN],
+      [[...good, "--accept-tokens", "sha256:abc"], /--accept-tokens: expected comma-separated sha256:/, TOKEN],
     ];
     const before = snapshot(termux.root);
     for (const [args, message, stdin] of cases) {
@@ -105,12 +115,13 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
   });
 
   it("installs the cell from a git repository, starts it as a service, and it joins the bus", async () => {
-    // As the stack renders it: the bus token inside the URLs; the LAN leaf is down, the hub serves.
-    const withToken = (hostPort: string) => `nats://${encodeURIComponent(BUS_TOKEN)}@${hostPort}`;
+    // As the stack renders it: the cell's own bus user and password inside the URLs; the LAN leaf
+    // is down, the hub serves.
+    const withToken = (hostPort: string) => `nats://beta:${encodeURIComponent(BUS_TOKEN)}@${hostPort}`;
     const natsUrls = `${withToken(`127.0.0.1:${await freePort()}`)},${withToken(`127.0.0.1:${nats.port}`)}`;
     const run = await bootstrap(
       ["--cell", "beta", "--port", String(port), "--device", "phone", "--nats-urls", natsUrls,
-        "--public-url", url(), "--app-source", source.gitRepo, "--token-stdin", "--wait", "60"],
+        "--public-url", url(), "--app-source", source.gitRepo, "--token-stdin", "--accept-tokens", CALLER_DIGEST, "--wait", "60"],
       `${TOKEN}\n`,
     );
     expect(run.code, run.stderr + run.stdout).toBe(0);
@@ -142,6 +153,9 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     const config = readFileSync(join(aiosHome, "aios.env"), "utf8");
     expect(config).toContain(`AIOS_TOKEN_FILE=${join(aiosHome, "token")}`);
     expect(config).toContain(`AIOS_NATS_TOKEN_FILE=${join(aiosHome, "nats-token")}`);
+    expect(config).toContain("AIOS_NATS_USER=beta");
+    expect(config).toContain(`AIOS_ACCEPT_TOKENS_FILE=${join(aiosHome, "accepted-tokens")}`);
+    expect(readFileSync(join(aiosHome, "accepted-tokens"), "utf8")).toBe(`${CALLER_DIGEST}\n`);
     expect(config).not.toContain(encodeURIComponent(BUS_TOKEN));
     expect(config).toContain("AIOS_NATS_TLS_FIRST=false"); // plain NATS on the LAN; the VPS's command adds --nats-tls-first
 
@@ -162,11 +176,15 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe("dist/main.js");
 
     // Another cell on the same bus sees beta up, with the public URL it was given.
-    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url, AIOS_NATS_TOKEN: BUS_TOKEN });
+    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url, AIOS_NATS_USER: "alpha", AIOS_NATS_TOKEN: ALPHA_BUS });
     await waitFor("alpha to see beta", async () => {
       const peers = (await api("GET", `${alpha!.url}/peers`)).json.peers as { cell_id: string; status: string; url: string; device: string }[];
       return peers.find((p) => p.cell_id === "beta" && p.status === "up" && p.url === url() && p.device === "phone");
     });
+    // the caller whose digest it was given is let in; a token it was not given is not
+    const evolve = (token: string) => api("POST", `${url()}/consciousness/evolve`, { stimulus: 0.1 }, { authorization: `Bearer ${token}` });
+    expect((await evolve(CALLER)).status).toBe(200);
+    expect((await evolve(`not-${CALLER}`)).status).toBe(401);
   }, 90_000);
 
   it("run again, upgrades in place from a tarball URL, keeping the cell's data and settings", async () => {

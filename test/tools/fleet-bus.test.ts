@@ -42,6 +42,17 @@ describe.runIf(hasTool("nats-server"))("npm run fleet on a bus with a token", ()
     expect(run.stderr).not.toContain("hunter2-secret");
   });
 
+  it("signs in as the operator's bus user when AIOS_NATS_USER is set", async () => {
+    const users = await startNats(["--user", "operator", "--pass", TOKEN]);
+    try {
+      const as = (env: Record<string, string>) => runTool("fleet", [], { cwd: dir, env: { PATH: "/usr/bin:/bin", AIOS_NATS_URLS: users.url, AIOS_NATS_TOKEN_FILE: join(dir, "nats-token"), ...env } });
+      expect((await as({ AIOS_NATS_USER: "operator" })).stderr).toContain('no presence bucket "aios_presence"'); // signed in
+      expect((await as({})).stderr).toMatch(/cannot reach the bus .*Authorization Violation/i); // the password alone is no token
+    } finally {
+      await users.dispose();
+    }
+  });
+
   it("names the variable when the token file cannot be read", async () => {
     const run = await fleet({ AIOS_NATS_TOKEN_FILE: join(dir, "missing") });
     expect(run.code).toBe(1);

@@ -116,7 +116,8 @@ describe("vps stack", () => {
     const nats = container("aios-nats");
     const secrets = upload(nats, "/etc/nats/secrets.conf");
     expect(secrets).toMatch(/leafnodes \{\n {2}tls \{\n {4}cert_file: "\/etc\/nats\/tls\/cert.pem"/);
-    expect(secrets).toMatch(/authorization \{\n {4}user: "leaf"/);
+    // one leaf user per device of aios:bus.leafDevices, each with its own password
+    expect(secrets).toMatch(/authorization \{\n {4}users: \[\n {6}\{ user: "leaf-desktop", password: "[^"]{43}" \}\n {6}\{ user: "leaf-laptop", password: "[^"]{43}" \}/);
     expect(upload(nats, "/etc/nats/tls/key.pem")).toBeTruthy();
   });
 

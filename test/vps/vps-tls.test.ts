@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets } from "../../infra/render/nats.ts";
+import { busUser, leafCredential } from "../../infra/identities.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../../infra/render/traefik.ts";
 import { withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute, withPublicLimits } from "../../infra/render/vps-tls.ts";
 import { planServices } from "../../infra/plan.ts";
@@ -112,8 +113,10 @@ describe("limits on the public routers", () => {
   });
 });
 
+const ROOT = "bus-token-0e8d7c6b5a4f3e2d";
+
 describe("the hub's public leaf-node port", () => {
-  const secrets = withLeafTls(renderNatsSecrets({ mode: "hub" }, "bus-token-0e8d7c6b5a4f3e2d"), {
+  const secrets = withLeafTls(renderNatsSecrets({ mode: "hub", leaves: [leafCredential(ROOT, "desktop")] }, [busUser(ROOT, { id: "father", role: "cell" })]), {
     certFile: join(dir, "cert.pem"),
     keyFile: join(dir, "key.pem"),
   });
@@ -121,8 +124,9 @@ describe("the hub's public leaf-node port", () => {
   it("requires TLS inside the leafnodes block, next to the leaf password", () => {
     const leaf = secrets.slice(secrets.indexOf("leafnodes {"));
     expect(leaf).toContain("tls {");
-    expect(leaf).toContain('user: "leaf"');
-    expect(() => withLeafTls(renderNatsSecrets({ mode: "leaf", hubHost: "h", hubLeafPort: 7422 }, "x".repeat(16)), { certFile: "/c", keyFile: "/k" })).toThrow(/^bus:/);
+    expect(leaf).toContain('user: "leaf-desktop"');
+    const leafRole = { mode: "leaf", hubHost: "h", hubLeafPort: 7422, credential: leafCredential(ROOT, "desktop") } as const;
+    expect(() => withLeafTls(renderNatsSecrets(leafRole, [busUser(ROOT, { id: "alpha", role: "cell" })]), { certFile: "/c", keyFile: "/k" })).toThrow(/^bus:/);
   });
 
   it.runIf(hasTool("nats-server") && hasTool("openssl"))("is a config nats-server accepts (with the client port offering TLS), with a real certificate", () => {

@@ -81,12 +81,14 @@ async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
 /** Reads every record of the presence bucket once; a record is up like in the app: fresh and not stopped. */
 export async function fromBus(
   servers: string[],
-  opts: { token: string | undefined; downAfterMs: number; timeoutMs: number },
+  opts: { user?: string | undefined; token: string | undefined; downAfterMs: number; timeoutMs: number },
 ): Promise<FleetCell[]> {
   const where = servers.map(maskUrl).join(", ");
   let nc;
   try {
-    nc = await connect({ servers, token: opts.token, timeout: opts.timeoutMs, reconnect: false, name: "aios-fleet-cli" });
+    // the operator's own bus user (stack output operatorBusPassword) where members have users
+    const auth = opts.user ? { user: opts.user, pass: opts.token } : { token: opts.token };
+    nc = await connect({ servers, ...auth, timeout: opts.timeoutMs, reconnect: false, name: "aios-fleet-cli" });
   } catch (err) {
     throw new Error(`cannot reach the bus at ${where}: ${(err as Error).message}`, { cause: err });
   }

@@ -17,6 +17,8 @@ import type { NatsTls } from "../config.ts";
 
 export interface BusOptions {
   servers: string[];
+  /** The member's own bus user; `token` is then its password. Unset, `token` is a plain token. */
+  user?: string | undefined;
   token: string | undefined;
   tls: NatsTls;
   name: string;
@@ -27,6 +29,21 @@ function tlsOption(tls: NatsTls): ConnectionOptions["tls"] {
   if (tls.mode === "plain") return null;
   if (tls.mode === "offered") return undefined;
   return { handshakeFirst: tls.handshakeFirst, ...(tls.caFile ? { caFile: tls.caFile } : {}) };
+}
+
+/**
+ * How the member signs in. With a user of its own, replies and pulled messages come to the
+ * inbox prefix `_INBOX.<user>`, the only inbox subjects its permissions let it subscribe to
+ * (infra/render/nats-permissions.ts).
+ */
+function authOptions(user: string | undefined, token: string | undefined): Partial<ConnectionOptions> {
+  return user ? { user, pass: token, inboxPrefix: `_INBOX.${user}` } : { token };
+}
+
+/** What the bus refused this member, as nats.js reports it (a status event, not a thrown error). */
+export interface Denial {
+  operation: "publish" | "subscription";
+  subject: string;
 }
 
 /** How often a connected bus asks JetStream whether it answers. */
@@ -87,12 +104,15 @@ export class Bus extends EventEmitter {
       try {
         const nc = await connect({
           servers: this.opts.servers,
-          token: this.opts.token,
+          ...authOptions(this.opts.user, this.opts.token),
           tls: tlsOption(this.opts.tls),
           name: this.opts.name,
           noRandomize: true, // servers are tried in the configured order (LAN first, hub second)
           reconnect: true,
           maxReconnectAttempts: -1,
+          // keep trying with credentials refused twice (nats.js gives up by default): a member
+          // revoked and then restored, or started before the hub knows it, joins once allowed
+          ignoreAuthErrorAbort: true,
           reconnectTimeWait: 250,
           timeout: 1000,
           pingInterval: 2000,
@@ -131,6 +151,10 @@ export class Bus extends EventEmitter {
           this.emit("down");
         } else if (s.type === Events.Reconnect) {
           await this.markUp();
+        } else if (s.type === Events.Error && "permissionContext" in s && s.permissionContext) {
+          const denial = s.permissionContext as Denial;
+          this.opts.log.warn(`the bus refused ${denial.operation === "publish" ? "a publish" : "a subscription"} to "${denial.subject}" (not allowed for ${this.opts.user ?? "this token"})`);
+          this.emit("denied", denial);
         }
       }
     })();

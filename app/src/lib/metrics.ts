@@ -33,6 +33,12 @@ export function createMetrics(labels: { cell_id: string; device: string; role: s
     peersKnown: new Gauge({ name: "aios_peers_known", help: "Other cells known to this member, up or down", registers }),
     coherence: new Gauge({ name: "aios_network_coherence", help: "Coherence of the levels of the cells up (0-1)", registers }),
     busConnected: new Gauge({ name: "aios_bus_connected", help: "1 while connected to the NATS bus", registers }),
+    busDenied: new Counter({
+      name: "aios_bus_denied_total",
+      help: "Publishes and subscriptions the bus refused this member (its subject permissions)",
+      labelNames: ["operation"] as const,
+      registers,
+    }),
     messagesSent: new Counter({ name: "aios_messages_sent_total", help: "Messages accepted for sending (202)", registers }),
     messagesPublished: new Counter({ name: "aios_messages_published_total", help: "Messages stored on the bus", registers }),
     messagesReceived: new Counter({ name: "aios_messages_received_total", help: "Messages stored in this cell's inbox", registers }),

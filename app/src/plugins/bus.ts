@@ -1,6 +1,6 @@
 import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
-import { Bus } from "../lib/bus.ts";
+import { Bus, type Denial } from "../lib/bus.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -9,9 +9,10 @@ declare module "fastify" {
 }
 
 const busPlugin: FastifyPluginAsync = async (app) => {
-  const { natsUrls, natsToken, natsTls, cellId, role } = app.config;
+  const { natsUrls, natsUser, natsToken, natsTls, cellId, role } = app.config;
   const bus = new Bus({
     servers: natsUrls,
+    user: natsUser,
     token: natsToken,
     tls: natsTls,
     name: `${role}:${cellId}`,
@@ -21,6 +22,7 @@ const busPlugin: FastifyPluginAsync = async (app) => {
   const connected = app.metrics.busConnected;
   bus.on("up", () => connected.set(1));
   bus.on("down", () => connected.set(0));
+  bus.on("denied", (d: Denial) => app.metrics.busDenied.inc({ operation: d.operation }));
   app.addHook("onReady", async () => bus.start());
   // closed last (see app.ts): features flush through the bus in their own onClose hooks first
 };

@@ -16,7 +16,14 @@ import { notFound } from "../lib/http-errors.ts";
 import { CELL_ID_PATTERN, errorSchema } from "../schemas.ts";
 
 export const MESSAGE_STREAM = "AIOS_MESSAGES";
-export const subjectFor = (to: string): string => (to === "*" ? "aios.msg.broadcast" : `aios.msg.to.${to}`);
+/** A message's subject names its sender; the bus lets a member publish only under its own id
+ * (infra/render/nats-permissions.ts), so the receiver takes `from` from the subject. */
+export const subjectFor = (from: string, to: string): string => (to === "*" ? `aios.msg.${from}.all` : `aios.msg.${from}.to.${to}`);
+/** The sender named by a message subject, or undefined for a subject of another shape. */
+export const senderOf = (subject: string): string | undefined => {
+  const t = subject.split(".");
+  return (t.length === 4 && t[3] === "all") || (t.length === 5 && t[3] === "to") ? t[2] : undefined;
+};
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -62,8 +69,10 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
 
   const receive = (m: JsMsg): void => {
     let msg: Message;
+    const from = senderOf(m.subject);
     try {
-      msg = m.json<Message>();
+      if (!from) throw new Error("no sender in the subject");
+      msg = { ...m.json<Message>(), from };
     } catch {
       m.term(); // not a message this network sends; never redeliver it
       return;
@@ -78,8 +87,8 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
 
   // nats-server 2.9 has one filter subject per consumer: one for direct messages, one for broadcasts
   const consumers = ([
-    [`inbox-${cellId}`, subjectFor(cellId)],
-    [`bcast-${cellId}`, subjectFor("*")],
+    [`inbox-${cellId}`, subjectFor("*", cellId)],
+    [`bcast-${cellId}`, subjectFor("*", "*")],
   ] as const).map(
     ([durable, subject]) =>
       new DurableConsumer(
@@ -108,7 +117,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
         // on the one connection; each leaves the outbox once acknowledged.
         const sent = await Promise.allSettled(
           pending.slice(i, i + DRAIN_WINDOW).map(async ({ name, message }) => {
-            await js.publish(subjectFor(message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+            await js.publish(subjectFor(message.from, message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
             outbox.remove(name);
             metrics.messagesPublished.inc();
           }),
@@ -148,7 +157,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
     // a publish would only wait out its timeout, holding the request 2 s
     if (bus.connected && bus.js && !bus.jetStreamLost) {
       try {
-        await bus.js.publish(subjectFor(to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+        await bus.js.publish(subjectFor(cellId, to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
         metrics.messagesPublished.inc();
         return { id: message.id, queued: false };
       } catch {

@@ -1,7 +1,8 @@
 // What cells, the task dispatcher and the vscode-bridge say to each other on the bus.
 //  - aios.task.assign.<cell>  (request/reply) the dispatcher hands a task to a cell; the cell
 //    answers at once (accepted, or refused with a reason) and later publishes the outcome to
-//    the JetStream stream AIOS_TASK_RESULTS, so an outcome survives a dispatcher restart.
+//    the JetStream stream AIOS_TASK_RESULTS (aios.task.result.<cell>.<task>), so an outcome
+//    survives a dispatcher restart.
 //  - aios.task.exec.<cell>    (request/reply) run a task and answer with its outcome (bridge).
 //  - aios.task.cancel.<cell>  stop a task the dispatcher gave up on (timed out).
 //  - KV aios_task_load: each cell's running tasks and capacity (the dispatcher's load view).
@@ -16,7 +17,13 @@ export const RESULT_STREAM = "AIOS_TASK_RESULTS";
 export const assignSubject = (cellId: string): string => `aios.task.assign.${cellId}`;
 export const execSubject = (cellId: string): string => `aios.task.exec.${cellId}`;
 export const cancelSubject = (cellId: string): string => `aios.task.cancel.${cellId}`;
-export const resultSubject = (taskId: string): string => `aios.task.result.${taskId}`;
+/** A cell publishes outcomes under its own id (the bus lets it publish nowhere else), so the
+ * dispatcher takes the cell from the subject, not from what the outcome says. */
+export const resultSubject = (cellId: string, taskId: string): string => `aios.task.result.${cellId}.${taskId}`;
+export const resultCell = (subject: string): string | undefined => {
+  const t = subject.split(".");
+  return t.length === 5 ? t[3] : undefined; // undefined: an outcome published before subjects named the cell
+};
 
 export const TASK_STATUSES = ["queued", "running", "completed", "failed", "timed_out"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

@@ -75,7 +75,7 @@ const taskWorker: FastifyPluginAsync = async (app) => {
   const publishOutcome = async (o: JobOutcome): Promise<boolean> => {
     if (!bus.connected || !bus.js) return false;
     try {
-      await bus.js.publish(resultSubject(o.id), JSON.stringify(o), { msgID: `${o.id}:${o.attempt}:${o.cell_id}`, timeout: 2000 });
+      await bus.js.publish(resultSubject(o.cell_id, o.id), JSON.stringify(o), { msgID: `${o.id}:${o.attempt}:${o.cell_id}`, timeout: 2000 });
       return true;
     } catch {
       return false;

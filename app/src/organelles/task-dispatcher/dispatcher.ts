@@ -14,6 +14,7 @@ import {
   cancelSubject,
   ensureResultStream,
   RESULT_STREAM,
+  resultCell,
   TASK_BUCKET,
   TASK_STATUSES,
   type Job,
@@ -110,7 +111,8 @@ export class Dispatcher {
       m.term();
       return;
     }
-    await this.applyOutcome(o);
+    // the bus lets a cell publish outcomes only under its own id: trust the subject, not the body
+    await this.applyOutcome({ ...o, cell_id: resultCell(m.subject) ?? o.cell_id });
     m.ack();
   }
 

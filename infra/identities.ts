@@ -1,0 +1,64 @@
+// Each member's and each device's own credentials, derived from the fleet's root secrets.
+//
+// The stacks of the Docker devices (desktop, laptop, vps) hold the root secrets (aios:busToken,
+// aios:apiToken), as before; from them every stack derives the same per-member bus password
+// and per-device API token (HMAC-SHA256 of a label), with no secret to copy between stacks.
+// A member, and the phone, receives only its own derived credentials, never a root: a
+// credential taken from a member opens what that member may do and nothing more, and a server
+// that no longer lists a user (its device was removed from the config) refuses it.
+import { createHash, createHmac } from "node:crypto";
+import { busPermissions, type BusRole } from "./render/nats-permissions.ts";
+import { leafUser, type BusUser, type Credential } from "./render/nats.ts";
+
+/** A credential derived from a root secret for one label (url-safe, 43 characters). */
+export const derive = (root: string, label: string): string => createHmac("sha256", root).update(label).digest("base64url");
+
+/** A bus member: its id (the app's AIOS_CELL_ID, also its NATS user) and its role. */
+export interface BusMember {
+  id: string;
+  role: BusRole;
+}
+
+/** The fleet commands' identity (tools/): may do anything on the bus, and call any member's API. */
+export const OPERATOR_ID = "operator";
+
+export const busPassword = (busRoot: string, memberId: string): string => derive(busRoot, `nats-user:${memberId}`);
+
+export const busUser = (busRoot: string, m: BusMember): BusUser => ({
+  user: m.id,
+  password: busPassword(busRoot, m.id),
+  permissions: busPermissions(m.id, m.role),
+});
+
+/** The credential a device's leaf server signs in to the hub with. */
+export const leafCredential = (busRoot: string, device: string): Credential => ({
+  user: leafUser(device),
+  password: derive(busRoot, `nats-leaf:${device}`),
+});
+
+/** The API token of one device: every member on it accepts it, no member elsewhere does. */
+export const deviceApiToken = (apiRoot: string, device: string): string => derive(apiRoot, `api-device:${device}`);
+
+/** The operator's API token (fleet commands): every member accepts it. */
+export const operatorApiToken = (apiRoot: string): string => derive(apiRoot, "api-operator");
+
+/** A member's id on the bus: a cell's own id, else the app's default `<role>-<device>`. */
+export const memberId = (s: { name: string; kind: string; role?: string | undefined }, device: string): string =>
+  s.kind === "cell" ? s.name : `${s.role ?? s.kind}-${device}`;
+
+/** The members a device's server takes as clients: the device's own, and the phone's cell (it dials this bus first). */
+export function deviceBusMembers(
+  device: string,
+  services: { name: string; kind: string; role?: BusRole | undefined }[],
+  phoneCell: string | undefined,
+): BusMember[] {
+  const own = services.filter((s) => s.role).map((s) => ({ id: memberId(s, device), role: s.role! }));
+  return phoneCell ? [...own, { id: phoneCell, role: "cell" }] : own;
+}
+
+/** How a member keeps a token it accepts without holding it (AIOS_ACCEPT_TOKENS_FILE lines). */
+export const tokenHash = (token: string): string => `sha256:${createHash("sha256").update(token).digest("hex")}`;
+
+/** The accepted-tokens file of a member: the operator's token and the given devices' tokens, hashed. */
+export const acceptedTokenHashes = (apiRoot: string, devices: string[]): string =>
+  [operatorApiToken(apiRoot), ...devices.map((d) => deviceApiToken(apiRoot, d))].map((t) => `${tokenHash(t)}\n`).join("");

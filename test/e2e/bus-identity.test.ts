@@ -1,0 +1,230 @@
+// Each member its own bus user, for real: a hub and a leaf nats-server (Debian's 2.9.10) run from
+// the rendered configs with every member's subject permissions, real cells on both, and:
+//  - a member holding another's credentials (beta's password, claiming to be alpha) is refused
+//    alpha's presence key, alpha's inbox consumer and sending as alpha, and says so in its log,
+//    its /metrics and its /health;
+//  - with a connection of its own, a member cannot read another's inbox (its consumer, its
+//    inbox subjects), make a consumer over another's messages, or publish as another;
+//  - `from` is what the subject says, whatever the sender writes in the body;
+//  - removing a device from the hub's config (re-rendered, server restarted as `pulumi up` does)
+//    locks that device's leaf and members out while every other member keeps working.
+import { join } from "node:path";
+import { connect, type NatsConnection } from "nats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderNatsConfig, renderNatsSecrets, type BusUser, type NatsListen } from "../../infra/render/nats.ts";
+import { busPassword } from "../../infra/identities.ts";
+import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
+import { waitFor } from "../helpers/ports.ts";
+import { api, type ServiceHandle } from "../helpers/service.ts";
+import { hasTool } from "../helpers/tools.ts";
+import { BUS_ROOT, busUsers, leafLinked, leafOf, listenOn, memberBusEnv, monitor, natsServer, operatorAuth, tempDirs, type Server } from "./rendered-nats.ts";
+
+const HUB_MEMBERS = [
+  { id: "alpha", role: "cell" },
+  { id: "beta", role: "cell" },
+] as const;
+const LAPTOP_MEMBERS = [{ id: "delta", role: "cell" }] as const;
+
+const health = async (s: ServiceHandle) => (await api("GET", `${s.url}/health`)).json as { status: string; reasons: string[] };
+
+/** aios_bus_denied_total{operation=…} from a member's /metrics (0 when never counted). */
+async function denied(s: ServiceHandle, operation: "publish" | "subscription"): Promise<number> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("aios_bus_denied_total{") && l.includes(`operation="${operation}"`));
+  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
+}
+
+/** The messages of a member's JSON log lines. */
+const logLines = (s: ServiceHandle): string[] =>
+  s
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+
+/** A connection of a member's own, as a program holding its credentials would open it. */
+const connectAs = (url: string, id: string): Promise<NatsConnection> =>
+  connect({ servers: url, user: id, pass: busPassword(BUS_ROOT, id), inboxPrefix: `_INBOX.${id}`, reconnect: false });
+
+/** Resolves with the next error the server sends this connection (a permissions violation). */
+async function nextError(nc: NatsConnection): Promise<string> {
+  for await (const s of nc.status()) if (s.type === "error") return String((s as { permissionContext?: { subject: string } }).permissionContext?.subject);
+  return "closed";
+}
+
+describe.runIf(hasTool("nats-server"))("each member its own bus user (rendered permissions, real servers and cells)", () => {
+  const dirs = tempDirs("aios-identity-");
+  let hubListen: NatsListen;
+  let hubDir: string;
+  let hub: Server;
+  let leaf: Server;
+  let alpha: ServiceHandle;
+  let beta: ServiceHandle;
+  let delta: ServiceHandle; // on the laptop's leaf
+
+  /** The hub as a stack for these devices renders it: the laptop's leaf and members, or not. */
+  const hubServer = (withLaptop: boolean): Server => {
+    const users: BusUser[] = busUsers(withLaptop ? [...HUB_MEMBERS, ...LAPTOP_MEMBERS] : [...HUB_MEMBERS]);
+    const leaves = withLaptop ? [leafOf("laptop")] : [];
+    return natsServer(hubDir, hubListen, "desktop", {
+      main: renderNatsConfig({ mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store"), listen: hubListen }),
+      secrets: renderNatsSecrets({ mode: "hub", leaves }, users, hubListen),
+    });
+  };
+
+  beforeAll(async () => {
+    hubListen = await listenOn();
+    hubDir = dirs.make();
+    hub = hubServer(true);
+    const leafListen = await listenOn();
+    leaf = natsServer(dirs.make(), leafListen, "laptop", {
+      main: renderNatsConfig({ mode: "leaf", serverName: "laptop", listen: leafListen }),
+      secrets: renderNatsSecrets(
+        { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf, credential: leafOf("laptop") },
+        busUsers([...LAPTOP_MEMBERS]),
+        leafListen,
+      ),
+    });
+    await hub.start();
+    await leaf.start();
+    await leafLinked(leaf);
+    alpha = await startCell(hub.url, "alpha", memberBusEnv("alpha"));
+    beta = await startCell(hub.url, "beta", memberBusEnv("beta"));
+    delta = await startCell(leaf.url, "delta", { AIOS_DEVICE: "laptop", ...memberBusEnv("delta") });
+    await waitPeer(alpha.url, "delta", "up");
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([alpha?.kill(), beta?.kill(), delta?.kill()]);
+    await Promise.all([leaf?.stop(), hub?.stop()]);
+    dirs.removeAll();
+  });
+
+  it("members do their work within their permissions: presence, messages both ways across the leaf", async () => {
+    const a = await send(alpha.url, "delta", "to the laptop");
+    const d = await send(delta.url, "beta", "from the laptop");
+    const all = await send(beta.url, "*", "to everyone");
+    expect([a.queued, d.queued, all.queued]).toEqual([false, false, false]);
+    expect((await waitInbox(delta.url, [a.id, all.id])).find((m) => m.id === a.id)?.from).toBe("alpha");
+    expect((await waitInbox(beta.url, [d.id])).find((m) => m.id === d.id)?.from).toBe("delta");
+    for (const s of [hub, leaf]) expect(s.output()).not.toMatch(/Violation/);
+    for (const m of [alpha, beta, delta]) expect(await denied(m, "publish")).toBe(0);
+  });
+
+  it("a member with another's credentials is refused its presence key, its inbox and sending as it, and says so", async () => {
+    // beta's password, but claiming to be alpha: the real alpha's record and inbox must stay alpha's
+    const impostor = await startCell(hub.url, "alpha", { ...memberBusEnv("beta"), AIOS_PUBLIC_URL: "http://impostor.invalid:1" });
+    try {
+      const reasons = await waitFor("the impostor to report the refusal", async () => {
+        const h = await health(impostor);
+        return h.status === "degraded" && h.reasons.join(" ").includes("Permissions Violation") && h.reasons;
+      });
+      expect(reasons.join(" ")).toMatch(/inbox-alpha|aios_presence/);
+      const sent = await send(impostor.url, "beta", "pretending to be alpha");
+      expect(sent.queued).toBe(true); // the bus refused it: it waits in the impostor's outbox, for nothing
+      await waitFor("the impostor's refusals in its metrics", async () => (await denied(impostor, "publish")) >= 2);
+      const log = logLines(impostor);
+      expect(log).toContain('the bus refused a publish to "$KV.aios_presence.alpha" (not allowed for beta)');
+      expect(log).toContain('the bus refused a publish to "aios.msg.alpha.to.beta" (not allowed for beta)');
+      expect(log).toContain('the bus refused a subscription to "aios.task.assign.alpha" (not allowed for beta)');
+      expect(hub.output()).toMatch(/Publish Violation - User "beta", Subject "\$KV\.aios_presence\.alpha"/);
+
+      // what the others see: alpha's own record, and nothing from the impostor
+      const marker = await send(alpha.url, "beta", "the real alpha");
+      const got = await waitInbox(beta.url, [marker.id]);
+      expect(got.filter((m) => m.id === sent.id)).toEqual([]);
+      expect((await waitPeer(beta.url, "alpha", "up")).url).toBe(alpha.url);
+    } finally {
+      await impostor.kill();
+    }
+  });
+
+  it("a member cannot read another's inbox, listen on its inbox subjects, or make a consumer over its messages", async () => {
+    const nc = await connectAs(hub.url, "beta");
+    try {
+      const js = nc.jetstream({ timeout: 2000 });
+      await expect(js.consumers.get("AIOS_MESSAGES", "inbox-alpha")).rejects.toThrow(/Permissions Violation/i);
+      const jsm = await nc.jetstreamManager({ timeout: 2000 });
+      // allowed subject, body filter for alpha's messages: the server refuses the mismatch
+      await expect(
+        nc.request(
+          "$JS.API.CONSUMER.CREATE.AIOS_MESSAGES.inbox-beta.aios.msg.*.to.beta",
+          JSON.stringify({ stream_name: "AIOS_MESSAGES", config: { durable_name: "inbox-beta", filter_subject: "aios.msg.*.to.alpha", ack_policy: "explicit" } }),
+          { timeout: 2000 },
+        ).then((m) => m.json<{ error?: { description: string } }>().error?.description),
+      ).resolves.toMatch(/did not match filtered subject/);
+      expect((await jsm.consumers.info("AIOS_MESSAGES", "inbox-beta")).config.filter_subject).toBe("aios.msg.*.to.beta");
+      const refusal = nextError(nc);
+      nc.subscribe("_INBOX.alpha.>");
+      expect(await refusal).toBe("_INBOX.alpha.>");
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("`from` is the subject's sender: a member can publish only as itself, whatever the body claims", async () => {
+    const nc = await connectAs(hub.url, "beta");
+    try {
+      const js = nc.jetstream({ timeout: 2000 });
+      const forged = { id: "forged-1", from: "alpha", to: "delta", body: "forged", sent_at: new Date().toISOString() };
+      await expect(js.publish("aios.msg.alpha.to.delta", JSON.stringify(forged))).rejects.toThrow(/Permissions Violation/i);
+      await expect(js.publish("$KV.aios_presence.alpha", "{}")).rejects.toThrow(/Permissions Violation/i);
+      // the same body under beta's own subject arrives, as from beta
+      await js.publish("aios.msg.beta.to.delta", JSON.stringify({ ...forged, id: "forged-2" }));
+      const got = await waitInbox(delta.url, ["forged-2"]);
+      expect(got.find((m) => m.id === "forged-2")?.from).toBe("beta");
+      expect(got.find((m) => m.id === "forged-1")).toBeUndefined();
+
+    } finally {
+      await nc.close();
+    }
+  });
+
+  // A known gap of nats-server 2.9.10 (and still open upstream, nats-io/nats-server#8274): a member
+  // allowed to make any consumer can make a push consumer whose deliver subject is another
+  // member's message subject, and the server then publishes stored messages there on its behalf.
+  // Subject permissions cannot close it; this test fails (so `it.fails` passes) for as long as
+  // the server stores such a delivery, and starts failing once a server refuses it.
+  it.fails("KNOWN GAP: a consumer's deliver subject does not carry its creator's publish permissions", async () => {
+    const nc = await connectAs(hub.url, "beta");
+    try {
+      const forgedSubject = "aios.msg.alpha.to.delta";
+      const created = await nc.request(
+        "$JS.API.CONSUMER.CREATE.KV_aios_presence",
+        JSON.stringify({ stream_name: "KV_aios_presence", config: { deliver_subject: forgedSubject, ack_policy: "none", deliver_policy: "all" } }),
+        { timeout: 2000 },
+      );
+      expect(created.json<{ error?: unknown }>().error).toBeDefined();
+    } finally {
+      await nc.close();
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const op = await connect({ servers: hub.url, ...operatorAuth });
+    const stored = await (await op.jetstreamManager()).streams.info("AIOS_MESSAGES", { subjects_filter: "aios.msg.alpha.to.delta" });
+    await op.close();
+    expect(stored.state.subjects?.["aios.msg.alpha.to.delta"] ?? 0).toBe(0);
+  });
+
+  it("removing the laptop from the hub's config locks its leaf and members out; the others keep working", async () => {
+    await hub.stop();
+    hub = hubServer(false);
+    await hub.start();
+    await waitFor("the leaf to be refused by the hub", () => /Authorization Violation/.test(leaf.output()), 15_000);
+    expect((await monitor(hub, "/leafz")).leafnodes).toBe(0);
+    const cut = await waitFor("delta to report degraded", async () => {
+      const h = await health(delta);
+      return h.status === "degraded" && h;
+    });
+    expect(cut.reasons.join(" ")).toMatch(/JetStream/);
+    // its credentials no longer open the hub directly either
+    await expect(connectAs(hub.url, "delta")).rejects.toThrow(/Authorization Violation/i);
+
+    await waitFor("alpha to be ok after the restart", async () => (await health(alpha)).status === "ok", 15_000);
+    const m = await send(alpha.url, "beta", "still working");
+    expect(m.queued).toBe(false);
+    await waitInbox(beta.url, [m.id]);
+    const nc = await connect({ servers: hub.url, ...operatorAuth });
+    await nc.close();
+    expect((await inbox(delta.url)).messages.find((x) => x.body === "still working")).toBeUndefined();
+  }, 60_000);
+});
