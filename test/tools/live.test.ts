@@ -47,7 +47,12 @@ describe.runIf(hasTool("nats-server"))("operator commands against live services"
     discovery = await startService({ AIOS_ROLE: "discovery", AIOS_DEVICE: "desktop", AIOS_NATS_URLS: nats.url, ...PRESENCE });
     // the phone's cell joined over HTTP only and no longer answers: discovery lets it age out
     const phoneUrl = `http://127.0.0.1:${await freePort()}`;
-    const reg = await api("POST", `${discovery.url}/register`, { cell_id: "beta", url: phoneUrl, device: "phone", consciousness_level: 2 });
+    // discovery answers /health before its presence view is ready, and /register says 503 until
+    // then (tested in the app's own suites): a registering client retries, as this one does
+    const reg = await waitFor("discovery to take a registration", async () => {
+      const r = await api("POST", `${discovery.url}/register`, { cell_id: "beta", url: phoneUrl, device: "phone", consciousness_level: 2 });
+      return r.status === 503 ? undefined : r;
+    });
     expect(reg.status).toBe(201);
     await waitFor("father and alpha up, beta down", async () => {
       const view = await peersOf(discovery.url);
