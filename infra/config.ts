@@ -73,20 +73,11 @@ const remoteDevice = z.strictObject({
   traefikMetricsPort: port.optional(),
 });
 
-const ipv4Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an IPv4 CIDR like 172.28.0.0/16");
+const ipv4Cidr = z.cidrv4({ error: "expected an IPv4 CIDR like 172.28.0.0/16" });
 
-/** Pure: whether two IPv4 CIDRs share an address. */
+/** Pure: whether two IPv4 CIDRs share an address (two CIDRs are disjoint or one holds the other). */
 export function cidrsOverlap(a: string, b: string): boolean {
-  const range = (cidr: string): [number, number] => {
-    const [ip, bits] = cidr.split("/");
-    const base = ip!.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-    const size = 2 ** (32 - Number(bits));
-    const start = base - (base % size);
-    return [start, start + size - 1];
-  };
-  const [a0, a1] = range(a);
-  const [b0, b1] = range(b);
-  return a0 <= b1 && b0 <= a1;
+  return cidrContains(a, b.split("/")[0]!) || cidrContains(b, a.split("/")[0]!);
 }
 
 /** Fields every device stack has. A stack kind with more settings (the VPS droplet) extends this. */

@@ -55,9 +55,10 @@ export function renderHostsEntries(names: LanName[]): string[] {
 /** A CIDR's membership test, from node's own address matcher. */
 export function cidrContains(cidr: string, address: string): boolean {
   const [net, bits] = cidr.split("/");
-  if (!net || !isIPv4(net) || !isIPv4(address)) return false;
+  const prefix = Number(bits);
+  if (!net || !isIPv4(net) || !isIPv4(address) || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
   const list = new BlockList();
-  list.addSubnet(net, Number(bits), "ipv4");
+  list.addSubnet(net, prefix, "ipv4");
   return list.check(address, "ipv4");
 }
 

@@ -16,6 +16,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** draining: set on SIGTERM while the service still serves before it closes (/health says 503). */
     lifecycle: { draining: boolean };
+    /** Checks /health runs (load shedding, a role's own): each returns a reason when degraded. */
+    healthChecks: (() => string | undefined)[];
   }
 }
 
@@ -63,6 +65,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   }
   // one object for the whole app, so the entry point's SIGTERM handler reaches the role's /health
   app.decorate("lifecycle", { draining: false });
+  // before every plugin, so any of them (load shedding, a role) can add a reason to /health
+  app.decorate("healthChecks", [] as (() => string | undefined)[]);
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
   await app.register(overloadPlugin);

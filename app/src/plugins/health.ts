@@ -5,12 +5,6 @@ import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
 import { VERSION } from "../version.ts";
 
-declare module "fastify" {
-  interface FastifyInstance {
-    /** Role-specific checks: each returns a reason when degraded, or undefined. */
-    healthChecks: (() => string | undefined)[];
-  }
-}
 
 const healthBody = {
   type: "object",
@@ -33,7 +27,6 @@ const healthBody = {
 
 const healthPlugin: FastifyPluginAsync = async (app) => {
   const { cellId, device, role } = app.config;
-  app.decorate("healthChecks", [] as (() => string | undefined)[]);
   const started = Date.now();
 
   app.get(
@@ -51,8 +44,6 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
       const reasons: string[] = [];
       if (app.lifecycle.draining) reasons.push("stopping");
       if (!app.bus.connected || app.bus.lastError) reasons.push(app.bus.lastError ?? "bus not connected");
-      const overload = app.overloadReason();
-      if (overload) reasons.push(`shedding load: ${overload}`);
       for (const check of app.healthChecks) {
         const reason = check();
         if (reason) reasons.push(reason);
@@ -74,4 +65,4 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
   );
 };
 
-export default fp(healthPlugin, { name: "health", dependencies: ["config", "bus", "presence", "overload"] });
+export default fp(healthPlugin, { name: "health", dependencies: ["config", "bus", "presence"] });

@@ -7,13 +7,6 @@ import underPressure, { type FastifyUnderPressureOptions } from "@fastify/under-
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { unavailable } from "../lib/http-errors.ts";
 
-declare module "fastify" {
-  interface FastifyInstance {
-    /** Why the service is shedding load now, or undefined. */
-    overloadReason: () => string | undefined;
-  }
-}
-
 const ALWAYS_SERVED = new Set(["/health", "/metrics"]);
 const MB = 1024 * 1024;
 // under-pressure samples once a second, and reads a second without a single event-loop tick as
@@ -24,21 +17,27 @@ const GRACE_MS = 2 * SAMPLE_MS;
 
 const overloadPlugin: FastifyPluginAsync = async (app) => {
   const { maxEventLoopDelayMs, maxHeapUsedBytes, retryAfterS } = app.config.limits;
-  if (!maxEventLoopDelayMs && !maxHeapUsedBytes) {
-    app.decorate("overloadReason", () => undefined);
-    return;
-  }
-  // under-pressure sends what the handler returns, and goes on with the request when it returns nothing
-  // (its types only allow the latter)
+  if (!maxEventLoopDelayMs && !maxHeapUsedBytes) return;
   let readyAt = Infinity;
   app.addHook("onReady", async () => {
     readyAt = Date.now();
   });
   const starting = () => Date.now() - readyAt < GRACE_MS;
+  /** Why the service is shedding load now, or undefined. */
+  const reason = (): string | undefined => {
+    if (starting() || !app.isUnderPressure()) return undefined;
+    const { eventLoopDelay, heapUsed } = app.memoryUsage();
+    if (maxEventLoopDelayMs && eventLoopDelay > maxEventLoopDelayMs) {
+      return `event-loop delay ${Math.round(eventLoopDelay)} ms over AIOS_MAX_EVENT_LOOP_DELAY_MS ${maxEventLoopDelayMs}`;
+    }
+    return `heap in use ${Math.round(heapUsed / MB)} MB over AIOS_MAX_HEAP_MB ${Math.round(maxHeapUsedBytes / MB)}`;
+  };
+  // under-pressure sends what the handler returns, and goes on with the request when it returns
+  // nothing (its types only allow the latter)
   const shed = (req: FastifyRequest, reply: FastifyReply) => {
     if (ALWAYS_SERVED.has(req.routeOptions.url ?? "") || starting()) return undefined;
     reply.code(503).header("retry-after", retryAfterS);
-    return unavailable(`overloaded (${app.overloadReason() ?? "under pressure"}); retry in ${retryAfterS} s`);
+    return unavailable(`overloaded (${reason() ?? "under pressure"}); retry in ${retryAfterS} s`);
   };
   await app.register(underPressure, {
     sampleInterval: SAMPLE_MS,
@@ -47,13 +46,9 @@ const overloadPlugin: FastifyPluginAsync = async (app) => {
     retryAfter: retryAfterS,
     pressureHandler: shed as unknown as FastifyUnderPressureOptions["pressureHandler"],
   });
-  app.decorate("overloadReason", () => {
-    if (starting() || !app.isUnderPressure()) return undefined;
-    const { eventLoopDelay, heapUsed } = app.memoryUsage();
-    if (maxEventLoopDelayMs && eventLoopDelay > maxEventLoopDelayMs) {
-      return `event-loop delay ${Math.round(eventLoopDelay)} ms over AIOS_MAX_EVENT_LOOP_DELAY_MS ${maxEventLoopDelayMs}`;
-    }
-    return `heap in use ${Math.round(heapUsed / MB)} MB over AIOS_MAX_HEAP_MB ${Math.round(maxHeapUsedBytes / MB)}`;
+  app.healthChecks.push(() => {
+    const why = reason();
+    return why && `shedding load: ${why}`;
   });
 };
 
