@@ -5,10 +5,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { BLOCK_BEGIN, BLOCK_END, withBlock } from "../../tools/lib/hosts-file.ts";
 import { fakePulumi, runTool, type FakePulumi } from "./fake-pulumi.ts";
 import { hasTool } from "../helpers/tools.ts";
+
+const REPO = resolve(import.meta.dirname, "../..");
 
 const ORIGINAL = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n192.168.1.5 nas.home\n";
 
@@ -120,14 +122,17 @@ describe("npm run hosts --apply without write rights", () => {
     const fake = fakePulumi();
     const dir = mkdtempSync(join(tmpdir(), "aios-hosts-ro-"));
     const hostsFile = join(dir, "hosts");
-    // nobody must reach the files through this run's own temp dir (traverse only, no listing)
-    const runTmp = tmpdir();
-    const runTmpMode = statSync(runTmp).mode & 0o7777;
+    // nobody must reach the files through the directories above this run's temp dir, the
+    // checkout and node (traverse only, no listing): a clone or temp dir may sit in a 0700 one
+    const above = (p: string): string[] => (p === dirname(p) ? [] : [dirname(p), ...above(dirname(p))]);
+    const modes = new Map(
+      [tmpdir(), ...above(tmpdir()), ...above(REPO), ...above(process.execPath)].map((d) => [d, statSync(d).mode & 0o7777]),
+    );
     try {
       writeFileSync(hostsFile, ORIGINAL);
       chmodSync(hostsFile, 0o444);
       for (const d of [dir, fake.dir]) chmodSync(d, 0o755);
-      if (asNobody) chmodSync(runTmp, runTmpMode | 0o711);
+      if (asNobody) for (const [d, mode] of modes) chmodSync(d, mode | 0o711);
       fake.answer("stack", "desktop", { stdout: outputs(DESKTOP) });
       const env = { PATH: `${fake.dir}:/usr/bin:/bin`, AIOS_HOSTS_FILE: hostsFile };
       const via = asNobody ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
@@ -137,7 +142,7 @@ describe("npm run hosts --apply without write rights", () => {
       expect(r.stderr).toContain("nothing changed");
       expect(readFileSync(hostsFile, "utf8")).toBe(ORIGINAL);
     } finally {
-      chmodSync(runTmp, runTmpMode);
+      for (const [d, mode] of modes) chmodSync(d, mode);
       fake.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
