@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { busUsers, memberBusEnv, startLinkedBus, tempDirs, type LinkedBus } from "../test/e2e/rendered-nats.ts";
+import { memberBusEnv, startLinkedBus, tempDirs, type LinkedBus } from "../test/e2e/rendered-nats.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { healthy, until } from "../tools/local/process.ts";
 import { latencyRound, statusIn, when } from "./app.ts";
@@ -182,7 +182,8 @@ async function cutUnderLoad(alpha: BenchCell, father: BenchCell, bus: LinkedBus)
 
 export async function runLinkBench(): Promise<Figure[]> {
   const dirs = tempDirs("aios-bench-link-");
-  const bus = await startLinkedBus(busUsers(CELLS.map((id) => ({ id, role: "cell" as const }))), DELAY_MS, dirs);
+  const cell = (id: string) => ({ id, role: "cell" as const });
+  const bus = await startLinkedBus([cell("bench-father")], CELLS.filter((id) => id !== "bench-father").map(cell), DELAY_MS, dirs);
   const cells: BenchCell[] = [];
   try {
     const father = await startCell({ name: "bench-father", natsUrl: bus.hub.url, port: await freePort(), env: onDevice("desktop", "bench-father") });

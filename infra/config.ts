@@ -5,6 +5,7 @@ import { z } from "zod";
 import { INFRA_SERVICES, ORGANELLE_HOST, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
 import { totalMemoryMb } from "./plan.ts";
 import { cidrContains, defaultLan, lanNames } from "./lan-names.ts";
+import type { LeafDevice } from "./identities.ts";
 
 const id = z
   .string({ error: "expected a name of lowercase letters, digits and dashes" })
@@ -68,9 +69,23 @@ const remoteDevice = z.strictObject({
   cells: z.array(z.strictObject({ id, port })).default([]),
   organelles: z.array(z.strictObject({ role: z.enum(ORGANELLE_ROLES), port })).default([]),
   discoveryPort: port.optional(),
+  /**
+   * The cell of the phone that device's stack configures (its aios:phone.cell): the phone joins
+   * the bus through that device's leaf, and the hub lets it through only when listed here.
+   */
+  phoneCell: id.optional(),
   /** Published metrics ports of the device's NATS exporter and Traefik, when it publishes them. */
   natsExporterPort: port.optional(),
   traefikMetricsPort: port.optional(),
+});
+
+/** A leaf device the hub does not list in remoteDevices (the VPS hub): what it runs. */
+const leafDevice = z.strictObject({
+  name: id,
+  cells: z.array(id).default([]),
+  organelles: z.array(z.enum(ORGANELLE_ROLES, { error: `expected one of ${ORGANELLE_ROLES.join(", ")}` })).default([]),
+  discovery: z.boolean({ error: "expected true or false" }).default(false),
+  phoneCell: id.optional(),
 });
 
 const ipv4Cidr = z.cidrv4({ error: "expected an IPv4 CIDR like 172.28.0.0/16" });
@@ -137,10 +152,14 @@ export const deviceShape = {
     /** Hub only: where leaf nodes connect. */
     leafPort: port.default(7422),
     /**
-     * Hub only: the devices whose leaf servers may join, each with its own credential; unset,
-     * the names of remoteDevices. A device left out is refused (revoked) at the next `pulumi up`.
+     * Hub only: the devices whose leaf servers may join, each with its own credential and the
+     * rights of what it runs; unset, every remoteDevices entry. An entry is the name of a
+     * remoteDevices entry, or what a device not listed there runs. A device left out is refused
+     * (revoked) at the next `pulumi up`.
      */
-    leafDevices: z.array(id).optional(),
+    leafDevices: z
+      .array(z.union([id, leafDevice], { error: "expected a device name or {name, cells, organelles, discovery, phoneCell}" }))
+      .optional(),
     /** Leaf only: the hub to join. */
     hub: z
       .strictObject({
@@ -220,9 +239,21 @@ export const deviceShape = {
 
 export const SECRET_KEYS = ["apiToken", "busToken"] as const;
 
-/** The devices whose leaf servers the hub takes (bus.leafDevices, else the remote devices). */
-export const leafDevices = (cfg: DeviceConfigBase): string[] =>
-  cfg.bus.mode === "hub" ? (cfg.bus.leafDevices ?? cfg.remoteDevices.map((d) => d.name)) : [];
+/** The devices whose leaf servers the hub takes, with what each runs (bus.leafDevices, else the remote devices). */
+export function leafDevices(cfg: DeviceConfigBase): LeafDevice[] {
+  if (cfg.bus.mode !== "hub") return [];
+  const remote = (d: DeviceConfigBase["remoteDevices"][number]): LeafDevice => ({
+    name: d.name,
+    cells: d.cells.map((c) => c.id),
+    organelles: d.organelles.map((o) => o.role),
+    discovery: d.discoveryPort !== undefined,
+    phoneCell: d.phoneCell,
+  });
+  // (an unknown name is refused by checkDevice)
+  return (cfg.bus.leafDevices ?? cfg.remoteDevices.map((d) => d.name)).flatMap((e) =>
+    typeof e === "string" ? cfg.remoteDevices.filter((d) => d.name === e).map(remote) : [e],
+  );
+}
 
 /** What a stack kind adds to the device's published ports and memory (the LAN DNS server). */
 export interface DeviceExtras {
@@ -256,8 +287,17 @@ export function checkDevice(cfg: DeviceConfigBase, ctx: z.RefinementCtx, extras:
   }
   if (cfg.bus.mode === "hub" && cfg.bus.hub) issue(["bus", "hub"], "only a leaf has a hub; remove it or set bus.mode: leaf");
   if (cfg.bus.mode === "leaf" && cfg.bus.leafDevices) issue(["bus", "leafDevices"], "only the hub takes leaf devices; remove it or set bus.mode: hub");
-  cfg.bus.leafDevices?.forEach((d, i) => {
-    if (d === cfg.device) issue(["bus", "leafDevices", i], `"${d}" is this device`);
+  const leafNames = new Set<string>();
+  cfg.bus.leafDevices?.forEach((e, i) => {
+    const name = typeof e === "string" ? e : e.name;
+    const at = typeof e === "string" ? ["bus", "leafDevices", i] : ["bus", "leafDevices", i, "name"];
+    const remote = cfg.remoteDevices.some((d) => d.name === name);
+    if (name === cfg.device) issue(at, `"${name}" is this device`);
+    else if (leafNames.has(name)) issue(at, `duplicate device "${name}"`);
+    else if (typeof e === "string" && !remote) {
+      issue(at, `"${name}" is not in remoteDevices: give what it runs, {name: ${name}, cells, organelles, discovery, phoneCell}`);
+    } else if (typeof e !== "string" && remote) issue(at, `"${name}" is in remoteDevices: list it by name, what it runs comes from there`);
+    leafNames.add(name);
   });
   if (cfg.bus.hub?.caCertificate && !cfg.bus.hub.tls) issue(["bus", "hub", "caCertificate"], "is used only over TLS: set bus.hub.tls: true");
   const o = cfg.observability;
@@ -392,6 +432,17 @@ function keyName(path: PropertyKey[]): string {
   return out;
 }
 
+/**
+ * A union's failure as the issues of the option the value has the type of (a name given as a
+ * string, an entry as an object), so the message names the bad field; else the union's own.
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union") return [issue];
+  const fits = issue.errors.filter((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0));
+  if (fits.length !== 1) return [issue];
+  return fits[0]!.flatMap((e) => unionBranch({ ...e, path: [...issue.path, ...e.path] }));
+}
+
 /** Pulumi hands config values over as strings; structured values arrive as JSON text. */
 function decode(value: string): unknown {
   try {
@@ -418,7 +469,7 @@ export function parseConfig(raw: Record<string, string>, schema: z.ZodType = dev
   if (result.success) return result.data;
   const keys: string[] = [];
   const lines: string[] = [];
-  for (const issue of result.error.issues) {
+  for (const issue of result.error.issues.flatMap(unionBranch)) {
     if (issue.code === "unrecognized_keys") {
       for (const k of issue.keys) {
         const key = keyName([...issue.path, k]);

@@ -7,7 +7,8 @@
 // credential taken from a member opens what that member may do and nothing more, and a server
 // that no longer lists a user (its device was removed from the config) refuses it.
 import { createHash, createHmac } from "node:crypto";
-import { busPermissions, type BusRole } from "./render/nats-permissions.ts";
+import { busPermissions, leafPermissions, type BusRole } from "./render/nats-permissions.ts";
+import type { OrganelleRole } from "./services.ts";
 import { leafUser, type BusUser, type Credential } from "./render/nats.ts";
 
 /** A credential derived from a root secret for one label (url-safe, 43 characters). */
@@ -36,6 +37,32 @@ export const leafCredential = (busRoot: string, device: string): Credential => (
   password: derive(busRoot, `nats-leaf:${device}`),
 });
 
+/** What the hub knows a leaf device runs (its config's remoteDevices or bus.leafDevices entry). */
+export interface LeafDevice {
+  name: string;
+  cells: string[];
+  organelles: OrganelleRole[];
+  discovery: boolean;
+  /** The cell of the phone this device's stack configures (it joins through this device's leaf). */
+  phoneCell?: string | undefined;
+}
+
+/** The members whose traffic a leaf device's link carries into the hub. */
+export function leafDeviceMembers(d: LeafDevice): BusMember[] {
+  const services = [
+    ...d.cells.map((id) => ({ name: id, kind: "cell", role: "cell" as const })),
+    ...d.organelles.map((role) => ({ name: role, kind: "organelle", role })),
+    ...(d.discovery ? [{ name: "discovery", kind: "discovery", role: "discovery" as const }] : []),
+  ];
+  return deviceBusMembers(d.name, services, [d.phoneCell]);
+}
+
+/** The hub's user for one leaf device's link: its credential, and what its members may send and receive. */
+export const leafBusUser = (busRoot: string, device: string, members: BusMember[], fleet: BusMember[]): BusUser => ({
+  ...leafCredential(busRoot, device),
+  permissions: leafPermissions(members, fleet),
+});
+
 /** The API token of one device: every member on it accepts it, no member elsewhere does. */
 export const deviceApiToken = (apiRoot: string, device: string): string => derive(apiRoot, `api-device:${device}`);
 
@@ -46,14 +73,18 @@ export const operatorApiToken = (apiRoot: string): string => derive(apiRoot, "ap
 export const memberId = (s: { name: string; kind: string; role?: string | undefined }, device: string): string =>
   s.kind === "cell" ? s.name : `${s.role ?? s.kind}-${device}`;
 
-/** The members a device's server takes as clients: the device's own, and the phone's cell (it dials this bus first). */
+/**
+ * The members a device's server takes as clients: the device's own, and phones' cells (the
+ * phone its stack configures dials this bus first; a hub's leaf devices' phones dial it second).
+ */
 export function deviceBusMembers(
   device: string,
   services: { name: string; kind: string; role?: BusRole | undefined }[],
-  phoneCell: string | undefined,
+  phoneCells: (string | undefined)[],
 ): BusMember[] {
   const own = services.filter((s) => s.role).map((s) => ({ id: memberId(s, device), role: s.role! }));
-  return phoneCell ? [...own, { id: phoneCell, role: "cell" }] : own;
+  const phones = [...new Set(phoneCells.filter((c) => c !== undefined))].filter((c) => !own.some((m) => m.id === c));
+  return [...own, ...phones.map((id) => ({ id, role: "cell" as const }))];
 }
 
 /** How a member keeps a token it accepts without holding it (AIOS_ACCEPT_TOKENS_FILE lines). */

@@ -1,13 +1,13 @@
 // The device's NATS server (the hub, with JetStream on a volume; or a leaf of the hub, with no
 // JetStream and no volume: its clients use the hub's) and its Prometheus exporter. Every member's
-// user (with its subject permissions) and the leaf credentials sit in an included file uploaded
-// as a secret. A leaf of a TLS hub (the VPS)
-// gets the hub's CA certificate as a file next to its config.
+// user (with its subject permissions) and the leaf credentials (on the hub, each leaf device's
+// user with the rights of what it runs) sit in an included file uploaded as a secret. A leaf of a
+// TLS hub (the VPS) gets the hub's CA certificate as a file next to its config.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
 import { NATS_SECRETS_FILE, NATS_SERVER_ENV, renderNatsConfig, renderNatsSecrets, type NatsRole } from "../render/nats.ts";
-import { busUser, leafCredential, OPERATOR_ID, type BusMember } from "../identities.ts";
+import { busUser, leafBusUser, leafCredential, leafDeviceMembers, OPERATOR_ID, type BusMember, type LeafDevice } from "../identities.ts";
 import { dataVolume, serviceContainer, wgetProbe } from "./container.ts";
 import { pulled } from "./images.ts";
 
@@ -19,10 +19,10 @@ export interface BusArgs {
   hub?: { host: string; leafPort: number; tls: boolean; caCertificate?: string | undefined } | undefined;
   /** The fleet's bus root secret: every user's password is derived from it (infra/identities.ts). */
   busToken: pulumi.Output<string>;
-  /** The members this server takes as clients (besides the operator): its device's, and the phone's. */
+  /** The members this server takes as clients (besides the operator): its device's, and phones'. */
   members: BusMember[];
-  /** Hub only: the devices whose leaf servers may join it; a device not listed is refused. */
-  leafDevices: string[];
+  /** Hub only: the devices whose leaf servers may join it, with what each runs; a device not listed is refused. */
+  leaves: LeafDevice[];
 }
 
 const CONF_DIR = "/etc/nats";
@@ -38,6 +38,9 @@ export class Bus extends pulumi.ComponentResource {
     const leafOf = args.hub;
     const hub = !leafOf;
     const caCertificate = leafOf?.tls ? leafOf.caCertificate : undefined;
+    // each leaf link carries what its device's members may do; cells answer the fleet's requesters
+    const leafMembers = args.leaves.map((d) => ({ name: d.name, members: leafDeviceMembers(d) }));
+    const fleet = [...args.members, ...leafMembers.flatMap((l) => l.members)];
     const role = (root: string): NatsRole =>
       leafOf
         ? {
@@ -47,7 +50,7 @@ export class Bus extends pulumi.ComponentResource {
             ...(leafOf.tls ? { tls: caCertificate ? { caFile: HUB_CA_FILE } : {} } : {}),
             credential: leafCredential(root, args.device),
           }
-        : { mode: "hub", leaves: args.leafDevices.map((d) => leafCredential(root, d)) };
+        : { mode: "hub", leaves: leafMembers.map((l) => leafBusUser(root, l.name, l.members, fleet)) };
     const users = (root: string) => [{ id: OPERATOR_ID, role: "operator" as const }, ...args.members].map((m) => busUser(root, m));
     const conf = renderNatsConfig(
       hub ? { mode: "hub", serverName: args.device, storeDir: args.server.dataPath ?? "/data" } : { mode: "leaf", serverName: args.device },

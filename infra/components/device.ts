@@ -115,6 +115,7 @@ export class Device extends pulumi.ComponentResource {
     };
     const ca = new LocalCa("tls", { domain: cfg.domain }, { parent: this });
 
+    const leaves = leafDevices(cfg);
     const bus = new Bus(
       "bus",
       {
@@ -123,8 +124,8 @@ export class Device extends pulumi.ComponentResource {
         device: cfg.device,
         hub: cfg.bus.mode === "leaf" ? cfg.bus.hub : undefined,
         busToken,
-        members: deviceBusMembers(cfg.device, services, cfg.phone?.cell),
-        leafDevices: leafDevices(cfg),
+        members: deviceBusMembers(cfg.device, services, [cfg.phone?.cell, ...leaves.map((d) => d.phoneCell)]),
+        leaves,
       },
       o,
     );

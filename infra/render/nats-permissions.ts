@@ -106,3 +106,23 @@ export function busPermissions(id: string, role: BusRole): BusPermissions {
   // network-listener and consciousness-sync: their own presence and the network view, nothing more
   return { publish, subscribe, responses };
 }
+
+/** The roles that send requests to cells (task assign, exec): cells answer into their inboxes. */
+const REQUESTER_ROLES: BusRole[] = ["task-dispatcher", "vscode-bridge"];
+
+const union = (lists: string[][]): string[] => [...new Set(lists.flat())];
+
+/**
+ * The rights of one leaf device's link, as the hub's user for it: what the device's members may
+ * publish crosses into the hub, and what they may subscribe to is delivered to the leaf, so a
+ * member the hub does not know (a phone dropped from its config, still listed by the leaf's own
+ * stack) gets nothing across. `fleet` is every member the hub knows, on any device: a cell on the
+ * leaf answers requests (allow_responses is per client, not per link), so the link may carry
+ * answers into the inboxes of the members that send requests. nats-server swaps the two lists for
+ * a leaf user, and the leaf server enforces them too (it gets them back in the hub's INFO).
+ */
+export function leafPermissions(members: { id: string; role: BusRole }[], fleet: { id: string; role: BusRole }[]): BusPermissions {
+  const own = members.map((m) => busPermissions(m.id, m.role));
+  const answers = own.some((p) => p.responses) ? fleet.filter((m) => REQUESTER_ROLES.includes(m.role)).map((m) => `${inboxPrefix(m.id)}.>`) : [];
+  return { publish: union([...own.map((p) => p.publish), answers]), subscribe: union(own.map((p) => p.subscribe)), responses: false };
+}

@@ -76,20 +76,34 @@ export interface BusUser extends Credential {
 export const leafUser = (device: string): string => `leaf-${device}`;
 
 /**
- * The hub accepts one leaf user per leaf device, and tells its leaves to reconnect to
- * `advertise` when set; a leaf dials the hub with its own credential.
+ * The hub takes one leaf user per leaf device, with what that device's members may send and
+ * receive (leafPermissions), and tells its leaves to reconnect to `advertise` when set; a leaf
+ * dials the hub with its own credential.
  */
 export type NatsRole =
-  | { mode: "hub"; leaves: Credential[]; advertise?: string }
+  | { mode: "hub"; leaves: BusUser[]; advertise?: string }
   | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls; credential: Credential };
 
-function userEntry(u: BusUser): string[] {
+/**
+ * The user nats-server gives a connection that brings no credentials (no_auth_user). Without it
+ * nats-server up to 2.11 binds a leaf connection without credentials to the global account with
+ * no permissions at all, users or not (nats-io/nats-server#6972, fixed in 2.12). This user may
+ * connect only as MQTT, which no server here listens for, so such a connection, leaf or client,
+ * is refused.
+ */
+export const NO_CREDENTIALS_USER = "no-credentials";
+
+/** Members and the operator connect as clients only; a leaf user only as a leaf link. */
+type ConnectionType = "STANDARD" | "LEAFNODE";
+
+function userEntry(u: BusUser, type: ConnectionType): string[] {
   const list = (xs: string[]): string => `[${xs.map(q).join(", ")}]`;
   const p = u.permissions;
   return [
     `    {`,
     `      user: ${q(u.user)}`,
     `      password: ${q(u.password)}`,
+    `      allowed_connection_types: [${q(type)}]`,
     `      permissions: {`,
     `        publish: { allow: ${list(p.publish)} }`,
     `        subscribe: { allow: ${list(p.subscribe)} }`,
@@ -101,26 +115,31 @@ function userEntry(u: BusUser): string[] {
 
 /**
  * The secrets file: every member's bus user with its permissions, and the leaf-node
- * credentials (the hub's listener with one user per leaf device, or the leaf's remote).
- * A device missing here is refused: that is how removing it from the config revokes it.
+ * credentials (on the hub, one user per leaf device with its own permissions; on a leaf, its
+ * remote). A user missing here is refused: that is how removing a device from the config
+ * revokes it.
  */
 export function renderNatsSecrets(role: NatsRole, users: BusUser[], listen: NatsListen = CONTAINER_LISTEN): string {
   if (users.length === 0) throw new Error("bus: no users (nats-server would accept anyone without credentials)");
-  const lines = ["authorization {", "  users: [", ...users.flatMap(userEntry), "  ]", "}"];
+  const entries = users.flatMap((u) => userEntry(u, "STANDARD"));
+  const lines: string[] = [];
+  if (role.mode === "hub") {
+    // The placeholder's password is a hash of the secrets above, so it is unguessable and the
+    // file stays the same from one run to the next.
+    const sealed = createHash("sha256").update(users.map((u) => u.password).join("\n")).digest("base64url");
+    const nobody = `    { user: ${q(NO_CREDENTIALS_USER)}, password: ${q(sealed)}, allowed_connection_types: ["MQTT"] }`;
+    entries.push(...role.leaves.flatMap((l) => userEntry(l, "LEAFNODE")), nobody);
+    lines.push(`no_auth_user: ${q(NO_CREDENTIALS_USER)}`);
+  }
+  lines.push("authorization {", "  users: [", ...entries, "  ]", "}");
   if (role.mode === "hub") {
     lines.push(
       "leafnodes {",
       `  listen: "${listen.host}:${listen.leaf}"`,
       // what leaves are told to dial on reconnect (default: this server's own address)
       ...(role.advertise ? [`  advertise: ${q(role.advertise)}`] : []),
+      "}",
     );
-    // With no leaf device the port stays open (the VPS's TLS settings live in this block) but
-    // takes no one: an empty user list would mean no authentication at all. The placeholder's
-    // password is a hash of the secrets above, so it is unguessable and the file stays the same
-    // from one run to the next.
-    const sealed = createHash("sha256").update(users.map((u) => u.password).join("\n")).digest("base64url");
-    const leaves = role.leaves.length > 0 ? role.leaves : [{ user: "no-leaf-devices", password: sealed }];
-    lines.push("  authorization {", "    users: [", ...leaves.map((l) => `      { user: ${q(l.user)}, password: ${q(l.password)} }`), "    ]", "  }", "}");
   } else {
     const scheme = role.tls ? "tls" : "nats-leaf";
     const { user, password } = role.credential;

@@ -12,14 +12,16 @@ import { startDispatcher, submit, waitCellReady, waitTask } from "../organelles/
 import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { busUsers, leafLinked as linked, leafOf, listenOn, memberBusEnv, monitor, renderedServer, tempDirs, type Server } from "./rendered-nats.ts";
+import { busUsers, leafLinked as linked, leafOf, leafUserOf, listenOn, memberBusEnv, monitor, renderedServer, tempDirs, type Server } from "./rendered-nats.ts";
 
-/** Both servers list the same members (as every stack derives them from the one root). */
-const USERS = busUsers([
-  { id: "father", role: "cell" },
+/** The laptop's members, on the leaf; the desktop's cell is on the hub. */
+const LAPTOP = [
   { id: "alpha", role: "cell" },
   { id: "task-dispatcher-laptop", role: "task-dispatcher" },
-]);
+] as const;
+const FLEET = [{ id: "father", role: "cell" } as const, ...LAPTOP];
+/** Both servers list the same members (as every stack derives them from the one root). */
+const USERS = busUsers(FLEET);
 
 /** A nats-server run from the rendered main file and secrets file. */
 const natsServer = (dir: string, listen: NatsListen, main: NatsOptions, role: NatsRole): Server => renderedServer(dir, listen, main, role, USERS);
@@ -39,7 +41,7 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
   beforeAll(async () => {
     const hubListen = await listenOn();
     const hubDir = tempDir();
-    hub = natsServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, { mode: "hub", leaves: [leafOf("laptop")] });
+    hub = natsServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, { mode: "hub", leaves: [leafUserOf("laptop", [...LAPTOP], FLEET)] });
     leaf = natsServer(tempDir(), await listenOn(), { mode: "leaf", serverName: "laptop" }, { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf, credential: leafOf("laptop") });
     await hub.start();
     await leaf.start();

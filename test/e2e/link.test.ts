@@ -14,7 +14,7 @@ import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { waitFor } from "../helpers/ports.ts";
 import type { ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { busUsers, memberBusEnv, startLinkedBus, tempDirs, type LinkedBus } from "./rendered-nats.ts";
+import { memberBusEnv, startLinkedBus, tempDirs, type LinkedBus } from "./rendered-nats.ts";
 
 const DELAY_MS = 40;
 
@@ -87,7 +87,7 @@ describe.runIf(hasTool("nats-server"))("cells on two devices over a 40 ms link t
   let alpha: ServiceHandle; // the laptop's cell, on the leaf
 
   beforeAll(async () => {
-    bus = await startLinkedBus(busUsers(["father", "alpha"].map((id) => ({ id, role: "cell" as const }))), DELAY_MS, dirs);
+    bus = await startLinkedBus([{ id: "father", role: "cell" }], [{ id: "alpha", role: "cell" }], DELAY_MS, dirs);
     father = await startCell(bus.hub.url, "father", { AIOS_DEVICE: "desktop", ...memberBusEnv("father") });
     alpha = await startCell(bus.leaf.url, "alpha", { AIOS_DEVICE: "laptop", ...memberBusEnv("alpha") });
     await waitPeer(father.url, "alpha", "up", 15_000);

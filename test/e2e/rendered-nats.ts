@@ -14,7 +14,7 @@ import {
   type NatsOptions,
   type NatsRole,
 } from "../../infra/render/nats.ts";
-import { busPassword, busUser, leafCredential, OPERATOR_ID, type BusMember } from "../../infra/identities.ts";
+import { busPassword, busUser, leafBusUser, leafCredential, OPERATOR_ID, type BusMember } from "../../infra/identities.ts";
 import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
 import { stopOnExit } from "../../tools/local/process.ts";
@@ -57,6 +57,9 @@ export const operatorAuth = { user: OPERATOR_ID, pass: busPassword(BUS_ROOT, OPE
 
 /** A leaf device's link credential. */
 export const leafOf = (device: string) => leafCredential(BUS_ROOT, device);
+
+/** The hub's user for a leaf device's link, with the rights of the members it carries (`fleet`: every member the hub knows). */
+export const leafUserOf = (device: string, members: BusMember[], fleet: BusMember[]): BusUser => leafBusUser(BUS_ROOT, device, members, fleet);
 
 export const listenOn = async (): Promise<NatsListen> => ({ host: "127.0.0.1", client: await freePort(), monitor: await freePort(), leaf: await freePort() });
 
@@ -108,17 +111,19 @@ export interface LinkedBus {
 }
 
 /**
- * A hub and a leaf from the rendered configs, both listing `users`, the leaf (the laptop, with
- * its own link credential) linked to the hub through a proxy that adds `delayMs` each way.
+ * A hub and a leaf from the rendered configs, both listing every member's user, the leaf (the
+ * laptop, with its own link credential, carrying `leafMembers`) linked to the hub through a proxy
+ * that adds `delayMs` each way.
  */
-export async function startLinkedBus(users: BusUser[], delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
+export async function startLinkedBus(hubMembers: BusMember[], leafMembers: BusMember[], delayMs: number, dirs: { make: () => string }): Promise<LinkedBus> {
+  const users = busUsers([...hubMembers, ...leafMembers]);
   const hubListen = await listenOn();
   const hubDir = dirs.make();
   const link = await startLinkProxy({ port: hubListen.leaf }, delayMs);
   // A hub tells its leaves where to dial again (leafnode_urls in its INFO, its own address by
   // default), and a leaf dials those too: advertised as the link, reconnects cross it as well.
   const credential = leafOf("laptop");
-  const hubRole: NatsRole = { mode: "hub", leaves: [credential], advertise: `127.0.0.1:${link.port}` };
+  const hubRole: NatsRole = { mode: "hub", leaves: [leafUserOf("laptop", leafMembers, [...hubMembers, ...leafMembers])], advertise: `127.0.0.1:${link.port}` };
   const hub = renderedServer(hubDir, hubListen, { mode: "hub", serverName: "desktop", storeDir: join(hubDir, "store") }, hubRole, users);
   await hub.start();
   const role: NatsRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: link.port, credential };

@@ -13,9 +13,10 @@ import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
 import { makeTestCerts, tlsProxy, type TestCerts } from "../helpers/test-ca.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { busUsers, leafLinked, leafOf, listenOn, memberBusEnv, monitor, natsServer, tempDirs, type Server } from "./rendered-nats.ts";
+import { busUsers, leafLinked, leafOf, leafUserOf, listenOn, memberBusEnv, monitor, natsServer, tempDirs, type Server } from "./rendered-nats.ts";
 
-const USERS = busUsers(["father", "alpha", "beta", "gamma"].map((id) => ({ id, role: "cell" as const })));
+const MEMBERS = ["father", "alpha", "beta", "gamma"].map((id) => ({ id, role: "cell" as const }));
+const USERS = busUsers(MEMBERS);
 
 interface Health {
   status: string;
@@ -42,7 +43,7 @@ describe.runIf(hasTool("nats-server") && hasTool("openssl"))("joining the VPS hu
     const hubListen = await listenOn();
     hub = natsServer(hubDir, hubListen, "vps", {
       main: withClientTls(renderNatsConfig({ mode: "hub", serverName: "vps", storeDir: join(hubDir, "store"), listen: hubListen }), files),
-      secrets: withLeafTls(renderNatsSecrets({ mode: "hub", leaves: [leafOf("desktop")] }, USERS, hubListen), files),
+      secrets: withLeafTls(renderNatsSecrets({ mode: "hub", leaves: [leafUserOf("desktop", [{ id: "alpha", role: "cell" }], MEMBERS)] }, USERS, hubListen), files),
     });
     const leafListen = await listenOn();
     const hubRole = { mode: "leaf", hubHost: "127.0.0.1", hubLeafPort: hubListen.leaf, tls: { caFile: certs.caFile }, credential: leafOf("desktop") } as const;

@@ -1,7 +1,7 @@
 // Stack config: both real stack files parse; every bad value fails naming the key, and no
 // error message ever contains a secret.
 import { describe, expect, it } from "vitest";
-import { parseConfig, StackConfigError } from "../../infra/config.ts";
+import { leafDevices, parseConfig, StackConfigError } from "../../infra/config.ts";
 import { totalMemoryMb } from "../../infra/plan.ts";
 import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
 
@@ -94,6 +94,13 @@ describe("stack config", () => {
     ["DNS: its port taken by a cell", with_(desktop, { "aios:dns": { port: 8000 } }), "aios:dns.port"],
     ["DNS: a bad upstream", with_(desktop, { "aios:dns": { upstreams: ["dns.google"] } }), "aios:dns.upstreams[0]"],
     ["DNS: a bad LAN", with_(desktop, { "aios:dns": { lan: "192.168.1.0" } }), "aios:dns.lan"],
+    ["leaf device not in remoteDevices, by name", with_(desktop, { "aios:bus": { mode: "hub", leafDevices: ["vps"] } }), "aios:bus.leafDevices[0]"],
+    ["leaf device in remoteDevices, given in full", with_(desktop, { "aios:bus": { mode: "hub", leafDevices: [{ name: "laptop", cells: ["alpha"] }] } }), "aios:bus.leafDevices[0].name"],
+    ["leaf device listed twice", with_(desktop, { "aios:bus": { mode: "hub", leafDevices: ["laptop", "laptop"] } }), "aios:bus.leafDevices[1]"],
+    ["leaf device running an unknown organelle", with_(desktop, { "aios:bus": { mode: "hub", leafDevices: [{ name: "tablet", organelles: ["toaster"] }] } }), "aios:bus.leafDevices[0].organelles[0]"],
+    ["leaf device's bad phone cell", with_(desktop, { "aios:bus": { mode: "hub", leafDevices: [{ name: "tablet", phoneCell: "Beta!" }] } }), "aios:bus.leafDevices[0].phoneCell"],
+    ["leaf device neither a name nor an entry", with_(desktop, { "aios:bus": { mode: "hub", leafDevices: [7] } }), "aios:bus.leafDevices[0]"],
+    ["remote device's bad phone cell", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "192.168.1.20", phoneCell: "Beta!" }] }), "aios:remoteDevices[0].phoneCell"],
     ["bad webhook", with_(desktop, { "aios:observability": { prometheus: true, alertmanager: true, alertWebhook: "ftp://x" } }), "aios:observability.alertWebhook"],
   ];
   it.each(cases)("%s fails naming the key", (_name, raw, key) => {
@@ -108,6 +115,18 @@ describe("stack config", () => {
     const far = { "aios:remoteDevices": [{ name: "laptop", address: "192.168.7.20", cells: [{ id: "alpha", port: 8000 }] }] };
     expect(errorOf(with_(desktop, { ...far, "aios:dns": {} })).message).toContain("aios:remoteDevices[0].address: 192.168.7.20 is outside the LAN 192.168.1.0/24");
     expect(() => parseConfig(with_(desktop, { ...far, "aios:dns": { lan: "192.168.0.0/16" } }))).not.toThrow();
+  });
+
+  it("the hub knows what each leaf device runs: from remoteDevices by name, or given in bus.leafDevices", () => {
+    expect(leafDevices(parseConfig(desktop))).toEqual([
+      { name: "laptop", cells: ["alpha"], organelles: ["network-listener", "vscode-bridge", "consciousness-sync", "task-dispatcher"], discovery: false, phoneCell: "beta" },
+    ]);
+    const tablet = { name: "tablet", cells: ["gamma"], phoneCell: "delta" };
+    expect(leafDevices(parseConfig(with_(desktop, { "aios:bus": { mode: "hub", leafDevices: [tablet] } })))).toEqual([{ ...tablet, organelles: [], discovery: false }]);
+    expect(leafDevices(parseConfig(laptop))).toEqual([]);
+    expect(errorOf(with_(desktop, { "aios:bus": { mode: "hub", leafDevices: ["vps"] } })).message).toContain(
+      'aios:bus.leafDevices[0]: "vps" is not in remoteDevices: give what it runs',
+    );
   });
 
   it("keys of other namespaces are left to their providers", () => {

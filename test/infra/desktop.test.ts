@@ -24,7 +24,7 @@ import {
   uploadText,
 } from "./device-checks.ts";
 import { resolve, unwrap, type Registered } from "./mock-stack.ts";
-import { TEST_SECRETS } from "./stack-config.ts";
+import { loadStackConfig, TEST_SECRETS } from "./stack-config.ts";
 
 let resources: Registered[];
 let device: Device;
@@ -275,5 +275,33 @@ describe("desktop stack with the organelle host, under Vault", () => {
     const conf = uploadText(hosted, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
     for (const role of HOSTED) expect(conf, role).toContain(`user: "${role}-desktop"`);
     checkContainerBasics(hosted);
+  });
+});
+
+describe("desktop stack: the hub's user for the laptop's leaf", () => {
+  const secretsFile = (rs: Registered[]) => uploadText(rs, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
+  /** The permissions of the hub's user `leaf-laptop`. */
+  const leafEntry = (conf: string) => {
+    const at = conf.slice(conf.indexOf('user: "leaf-laptop"'));
+    return at.slice(0, at.indexOf("\n    }"));
+  };
+  let dropped: string;
+  beforeAll(async () => {
+    const remote = JSON.parse(loadStackConfig("desktop")["aios:remoteDevices"]!) as Record<string, unknown>[];
+    const { resources: rs } = await loadStack("desktop", { "aios:remoteDevices": JSON.stringify(remote.map(({ phoneCell: _, ...d }) => d)) });
+    dropped = secretsFile(rs);
+  });
+
+  it("carries what the laptop runs and its phone's rights", () => {
+    const laptop = leafEntry(secretsFile(resources));
+    for (const s of ["aios.msg.alpha.>", "$JS.hub.API.$KV.aios_presence.task-dispatcher-laptop", "_INBOX.task-dispatcher-laptop.>", "aios.msg.beta.>", "_INBOX.beta.>"]) {
+      expect(laptop).toContain(`"${s}"`);
+    }
+  });
+
+  it("with the phone dropped from remoteDevices, carries none of its rights, though the hub's own phone keeps its user", () => {
+    expect(leafEntry(dropped)).toContain('"aios.msg.alpha.>"');
+    expect(leafEntry(dropped)).not.toContain("beta");
+    expect(dropped).toContain('user: "beta"'); // aios:phone: the phone this stack configures dials the hub itself
   });
 });

@@ -214,12 +214,12 @@ export function derivedSecrets(cfg: DeviceConfig): string[] {
   const api = cfg.apiToken;
   const bus = cfg.busToken;
   const devices = [cfg.device, ...cfg.remoteDevices.map((d) => d.name), ...(cfg.phone ? [cfg.phone.device] : [])];
-  const memberIds = [...deviceBusMembers(cfg.device, planServices(cfg), cfg.phone?.cell).map((m) => m.id), OPERATOR_ID];
+  const memberIds = [...deviceBusMembers(cfg.device, planServices(cfg), [cfg.phone?.cell, ...leafDevices(cfg).map((d) => d.phoneCell)]).map((m) => m.id), OPERATOR_ID];
   return [
     operatorApiToken(api),
     ...devices.map((d) => deviceApiToken(api, d)),
     ...memberIds.map((id) => busPassword(bus, id)),
-    ...[cfg.device, ...leafDevices(cfg)].map((d) => leafCredential(bus, d).password),
+    ...[cfg.device, ...leafDevices(cfg).map((d) => d.name)].map((d) => leafCredential(bus, d).password),
   ];
 }
 

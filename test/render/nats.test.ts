@@ -2,16 +2,20 @@
 // hub's JetStream is shown with running servers in test/e2e/hub-leaf.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
 import { renderNatsConfig, renderNatsSecrets, JS_DOMAIN, NATS_SECRETS_FILE, type NatsRole } from "../../infra/render/nats.ts";
-import { busUser, leafCredential } from "../../infra/identities.ts";
-import { busPermissions } from "../../infra/render/nats-permissions.ts";
+import { busUser, leafBusUser, leafDeviceMembers, type BusMember } from "../../infra/identities.ts";
+import { busPermissions, leafPermissions } from "../../infra/render/nats-permissions.ts";
 import { makeTestCerts } from "../helpers/test-ca.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { runTool, tempFiles } from "./tool.ts";
 
 const TOKEN = "bus-token-0e8d7c6b/5a4f@3e2d";
 const USERS = [busUser(TOKEN, { id: "alpha", role: "cell" }), busUser(TOKEN, { id: "task-dispatcher-laptop", role: "task-dispatcher" })];
-/** A leaf credential whose password needs URL escaping. */
-const LAPTOP = { ...leafCredential(TOKEN, "laptop"), password: "leaf/pass@word+0123" };
+const LAPTOP_MEMBERS: BusMember[] = [
+  { id: "alpha", role: "cell" },
+  { id: "task-dispatcher-laptop", role: "task-dispatcher" },
+];
+/** The laptop's leaf user on the hub, with a password that needs URL escaping. */
+const LAPTOP = { ...leafBusUser(TOKEN, "laptop", LAPTOP_MEMBERS, LAPTOP_MEMBERS), password: "leaf/pass@word+0123" };
 const LEAF = { mode: "leaf", hubHost: "192.168.1.10", hubLeafPort: 7422, credential: LAPTOP } as const;
 const HUB: NatsRole = { mode: "hub", leaves: [LAPTOP] };
 const cleanups: (() => void)[] = [];
@@ -73,11 +77,69 @@ describe("NATS users and permissions", () => {
     expect(busPermissions("network-listener-laptop", "network-listener").publish.filter((s) => s.startsWith("$KV."))).toEqual(["$KV.aios_presence.network-listener-laptop"]);
   });
 
-  it("a hub with no leaf device still takes no leaf without a password, and the file does not change between runs", () => {
+  it("members sign in as clients only, a leaf device's user as a leaf link only, with the rights of what it runs", () => {
+    const secrets = renderNatsSecrets(HUB, USERS);
+    expect(secrets).toContain('user: "alpha"\n      password: ' + JSON.stringify(USERS[0]!.password) + '\n      allowed_connection_types: ["STANDARD"]');
+    const leaf = secrets.slice(secrets.indexOf('user: "leaf-laptop"'));
+    expect(leaf).toMatch(/^user: "leaf-laptop"\n {6}password: "[^"]+"\n {6}allowed_connection_types: \["LEAFNODE"\]/);
+    expect(leaf.slice(0, leaf.indexOf("}\n    }"))).toContain('"$JS.hub.API.$KV.aios_presence.alpha"');
+    // its users are in the main authorization block: the leafnodes block has none
+    expect(secrets.slice(secrets.indexOf("leafnodes {"))).not.toContain("users");
+  });
+
+  it("a hub takes no connection without credentials (leaf or client), and the file does not change between runs", () => {
     const a = renderNatsSecrets({ mode: "hub", leaves: [] }, USERS);
-    expect(a).toMatch(/leafnodes \{[^]*user: "no-leaf-devices", password: "[A-Za-z0-9_-]{43}"/);
+    expect(a).toMatch(/^no_auth_user: "no-credentials"\n/);
+    expect(a).toMatch(/\{ user: "no-credentials", password: "[A-Za-z0-9_-]{43}", allowed_connection_types: \["MQTT"\] \}/);
+    expect(a).not.toContain("mqtt {");
     expect(renderNatsSecrets({ mode: "hub", leaves: [] }, USERS)).toBe(a);
+    expect(renderNatsSecrets(LEAF, USERS)).not.toContain("no_auth_user");
     expect(() => renderNatsSecrets(HUB, [])).toThrow(/no users/);
+  });
+});
+
+describe("a leaf device's rights on the hub", () => {
+  const fleet: BusMember[] = [
+    { id: "father", role: "cell" },
+    { id: "task-dispatcher-desktop", role: "task-dispatcher" },
+    { id: "vscode-bridge-desktop", role: "vscode-bridge" },
+    ...LAPTOP_MEMBERS,
+  ];
+
+  it("carries what its members may publish and subscribe to, in the mapped JetStream form a leaf sends", () => {
+    const p = leafPermissions(LAPTOP_MEMBERS, fleet);
+    for (const m of LAPTOP_MEMBERS) {
+      const own = busPermissions(m.id, m.role);
+      expect(p.publish).toEqual(expect.arrayContaining(own.publish));
+      expect(p.subscribe).toEqual(expect.arrayContaining(own.subscribe));
+    }
+    expect(p.publish).toContain("$JS.hub.API.$KV.aios_presence.alpha");
+    expect(p.publish).toContain("aios.msg.alpha.>");
+    expect(p.subscribe).toEqual(["_INBOX.alpha.>", "aios.task.assign.alpha", "aios.task.exec.alpha", "aios.task.cancel.alpha", "_INBOX.task-dispatcher-laptop.>"]);
+    expect(new Set(p.publish).size).toBe(p.publish.length);
+    expect(p.responses).toBe(false);
+  });
+
+  it("a member the hub does not list gets nothing across: no subject of a dropped phone", () => {
+    const laptop = { name: "laptop", cells: ["alpha"], organelles: ["task-dispatcher" as const], discovery: false };
+    const withPhone = leafPermissions(leafDeviceMembers({ ...laptop, phoneCell: "beta" }), fleet);
+    expect(withPhone.publish).toContain("$JS.hub.API.$KV.aios_presence.beta");
+    expect(withPhone.subscribe).toContain("_INBOX.beta.>");
+    const dropped = leafPermissions(leafDeviceMembers(laptop), fleet);
+    expect([...dropped.publish, ...dropped.subscribe].filter((s) => s.includes("beta"))).toEqual([]);
+  });
+
+  it("its cells may answer the requests of the fleet's dispatchers and bridges; a device without cells answers none", () => {
+    const p = leafPermissions(LAPTOP_MEMBERS, fleet);
+    expect(p.publish.filter((s) => s.startsWith("_INBOX."))).toEqual(["_INBOX.task-dispatcher-desktop.>", "_INBOX.vscode-bridge-desktop.>", "_INBOX.task-dispatcher-laptop.>"]);
+    const organellesOnly = leafPermissions([{ id: "network-listener-laptop", role: "network-listener" }], fleet);
+    expect(organellesOnly.publish.filter((s) => s.startsWith("_INBOX."))).toEqual([]);
+  });
+
+  it("the operator's rights never cross a leaf", () => {
+    const p = leafPermissions(leafDeviceMembers({ name: "laptop", cells: ["alpha"], organelles: [], discovery: true }), fleet);
+    expect(p.publish).not.toContain(">");
+    expect(p.publish).toContain("$JS.hub.API.$KV.aios_presence.>"); // discovery writes HTTP peers' records
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets } from "../../infra/render/nats.ts";
-import { busUser, leafCredential } from "../../infra/identities.ts";
+import { busUser, leafBusUser, leafCredential } from "../../infra/identities.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../../infra/render/traefik.ts";
 import { withAcmeResolver, withCertResolver, withClientTls, withLeafTls, withNatsRoute, withPublicLimits } from "../../infra/render/vps-tls.ts";
 import { planServices } from "../../infra/plan.ts";
@@ -116,15 +116,15 @@ describe("limits on the public routers", () => {
 const ROOT = "bus-token-0e8d7c6b5a4f3e2d";
 
 describe("the hub's public leaf-node port", () => {
-  const secrets = withLeafTls(renderNatsSecrets({ mode: "hub", leaves: [leafCredential(ROOT, "desktop")] }, [busUser(ROOT, { id: "father", role: "cell" })]), {
+  const secrets = withLeafTls(renderNatsSecrets({ mode: "hub", leaves: [leafBusUser(ROOT, "desktop", [{ id: "nous", role: "cell" }], [])] }, [busUser(ROOT, { id: "father", role: "cell" })]), {
     certFile: join(dir, "cert.pem"),
     keyFile: join(dir, "key.pem"),
   });
 
-  it("requires TLS inside the leafnodes block, next to the leaf password", () => {
+  it("requires TLS inside the leafnodes block; the leaf's user, in the main block, signs in as a leaf only", () => {
     const leaf = secrets.slice(secrets.indexOf("leafnodes {"));
     expect(leaf).toContain("tls {");
-    expect(leaf).toContain('user: "leaf-desktop"');
+    expect(secrets).toMatch(/user: "leaf-desktop"\n {6}password: "[^"]{43}"\n {6}allowed_connection_types: \["LEAFNODE"\]/);
     const leafRole = { mode: "leaf", hubHost: "h", hubLeafPort: 7422, credential: leafCredential(ROOT, "desktop") } as const;
     expect(() => withLeafTls(renderNatsSecrets(leafRole, [busUser(ROOT, { id: "alpha", role: "cell" })]), { certFile: "/c", keyFile: "/k" })).toThrow(/^bus:/);
   });
