@@ -57,6 +57,19 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
     dirs.removeAll();
   });
 
+  // First, while each consumer still has the pull it made at start. A hub back within a second
+  // (a crash, then its restart policy) leaves the leaf's cell connected to its own leaf server
+  // all along and its JetStream probe (every 2 s) noticing nothing, while its pulls died with
+  // the hub: it has to find out from the pulls' missed heartbeats.
+  it("after a hub restart too short for the probe, the leaf's cell still receives", async () => {
+    await hub.stop();
+    await hub.start();
+    await leafLinked();
+    const sent = await send(father.url, "alpha", "after a quick hub restart");
+    const got = await waitInbox(alpha.url, [sent.id], 15_000);
+    expect(got.filter((m) => m.id === sent.id)).toHaveLength(1);
+  }, 60_000);
+
   it("the leaf runs no JetStream of its own: the one store is the hub's", async () => {
     expect(leaf.output()).not.toContain("Starting JetStream");
     expect(hub.output()).toContain("Starting JetStream");

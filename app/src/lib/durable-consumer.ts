@@ -6,9 +6,19 @@
 // server that still has the consumer. It starts a new one when the consumer is new (a server
 // that came back empty), when the iterator has ended, and when JetStream answers again on a
 // connection that stayed up (a leaf cut off from its hub): the iterator's pulls went nowhere
-// meanwhile, and it would only notice after missed heartbeats and a backoff of up to 45 s.
+// meanwhile, and it would only notice after missed heartbeats (PULL_EXPIRES_MS below). A hub
+// back before the probe saw it gone is left to those heartbeats.
 import type { UpCause } from "./bus.ts";
 import { NatsError, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "nats";
+
+/**
+ * How long one pull request lives. nats.js asks the server for a heartbeat every half of it and
+ * pulls afresh after two missed: a hub that restarts within the bus's JetStream probe (2 s)
+ * forgets the pulls waiting on it while the member's connection to its leaf server stays up, and
+ * with nats.js's default of 30 s the member received nothing for half a minute. At 5 s the pulls
+ * are renewed within 5-7.5 s; idle, each consumer costs a heartbeat every 2.5 s and a pull every 5 s.
+ */
+const PULL_EXPIRES_MS = 5000;
 
 /** JetStream's error code for "consumer not found". */
 const CONSUMER_NOT_FOUND = 10014;
@@ -37,7 +47,7 @@ export class DurableConsumer {
     await jsm.consumers.add(this.stream, this.spec);
     if (keep) return;
     this.iter?.stop();
-    const iter = await (await js.consumers.get(this.stream, name)).consume({ max_messages: 256 });
+    const iter = await (await js.consumers.get(this.stream, name)).consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
     this.iter = iter;
     void (async () => {
       try {
