@@ -1,7 +1,11 @@
-// The memory floor of the cell's required stack: a process that only loads fastify, the NATS
-// client and prom-client (default metrics), connects to the bus and serves GET /health and
-// /metrics. Plain JavaScript, run with the deployed node flags like dist/, so the idle-memory
-// figures can say how much of a service's memory is the app's own.
+// The floor of the cell's required stack: a process that only loads fastify, the NATS client and
+// prom-client (default metrics), connects to the bus, serves GET /health and /metrics, and takes
+// POST /messages as a cell's sending half does it, with nothing of the cell's own: a body schema,
+// a JetStream publish awaited before the 202 (same subject, JSON and client options). Plain
+// JavaScript, run with the deployed node flags like dist/. The idle-memory figures read how much
+// of a service's memory is the app's own from it, and the latency figures how much of the
+// message latency is the cell's own code.
+import { randomUUID } from "node:crypto";
 import Fastify from "fastify";
 import { connect } from "nats";
 import { collectDefaultMetrics, Registry } from "prom-client";
@@ -12,7 +16,20 @@ const app = Fastify();
 const status = { type: "object", properties: { status: { type: "string" } } };
 app.get("/health", { schema: { response: { 200: status } } }, async () => ({ status: "ok" }));
 app.get("/metrics", async () => registry.metrics());
-const nc = await connect({ servers: process.env.AIOS_NATS_URLS });
+const nc = await connect({ servers: process.env.AIOS_NATS_URLS, noAsyncTraces: true }); // as app/src/lib/bus.ts
 await nc.jetstreamManager();
+const js = nc.jetstream();
+const from = process.env.AIOS_CELL_ID;
+const accepted = { type: "object", properties: { id: { type: "string" }, status: { type: "string" }, queued: { type: "boolean" } } };
+app.post(
+  "/messages",
+  { schema: { body: { type: "object", required: ["to", "body"], properties: { to: { type: "string" }, body: {} } }, response: { 202: accepted } } },
+  async (req, reply) => {
+    const { to, body } = req.body;
+    const message = { id: randomUUID(), from, to, body, sent_at: new Date().toISOString() };
+    await js.publish(`aios.msg.${from}.to.${to}`, JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+    return reply.code(202).send({ id: message.id, status: "accepted", queued: false });
+  },
+);
 await app.listen({ host: "127.0.0.1", port: Number(process.env.AIOS_PORT) });
 process.on("SIGTERM", () => void Promise.all([app.close(), nc.close()]).then(() => process.exit(0)));
