@@ -5,7 +5,8 @@ import { z } from "zod";
 import { INFRA_SERVICES, ORGANELLE_HOST, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
 import { totalMemoryMb } from "./plan.ts";
 import { cidrContains, defaultLan, lanNames } from "./lan-names.ts";
-import type { LeafDevice } from "./identities.ts";
+import { OPERATOR_ID, type LeafDevice } from "./identities.ts";
+import { leafUser, NO_CREDENTIALS_USER } from "./render/nats.ts";
 
 const id = z
   .string({ error: "expected a name of lowercase letters, digits and dashes" })
@@ -35,8 +36,12 @@ const pem = z
 const ipv4 = z.ipv4({ error: "expected an IPv4 address like 192.168.1.10" });
 const mb = z.number({ error: "expected megabytes" }).int("expected whole megabytes").min(16, "expected at least 16 MB");
 
+/** A cell's id is also its bus user's name, so the bus's own users' names are not free. */
+const memberId = id.refine((v) => v !== OPERATOR_ID && v !== NO_CREDENTIALS_USER && !v.startsWith(leafUser("")), {
+  message: `this name is taken by a user of the bus ("${OPERATOR_ID}", "${NO_CREDENTIALS_USER}", ${leafUser("<device>")})`,
+});
 const reserved = new Set<string>([...INFRA_SERVICES, "cells", "discovery", "fleet", ORGANELLE_HOST, ...ORGANELLE_ROLES]);
-const cellId = id.refine((v) => !reserved.has(v), { message: "this name is taken by a service of the stack" });
+const cellId = memberId.refine((v) => !reserved.has(v), { message: "this name is taken by a service of the stack" });
 
 /** Extra plain settings for an app container (AIOS_* variables); secrets never go here. */
 const extraEnv = z
@@ -66,14 +71,14 @@ const organelle = z.strictObject({
 const remoteDevice = z.strictObject({
   name: id,
   address: host,
-  cells: z.array(z.strictObject({ id, port })).default([]),
+  cells: z.array(z.strictObject({ id: memberId, port })).default([]),
   organelles: z.array(z.strictObject({ role: z.enum(ORGANELLE_ROLES), port })).default([]),
   discoveryPort: port.optional(),
   /**
    * The cell of the phone that device's stack configures (its aios:phone.cell): the phone joins
    * the bus through that device's leaf, and the hub lets it through only when listed here.
    */
-  phoneCell: id.optional(),
+  phoneCell: memberId.optional(),
   /** Published metrics ports of the device's NATS exporter and Traefik, when it publishes them. */
   natsExporterPort: port.optional(),
   traefikMetricsPort: port.optional(),
@@ -82,10 +87,10 @@ const remoteDevice = z.strictObject({
 /** A leaf device the hub does not list in remoteDevices (the VPS hub): what it runs. */
 const leafDevice = z.strictObject({
   name: id,
-  cells: z.array(id).default([]),
+  cells: z.array(memberId).default([]),
   organelles: z.array(z.enum(ORGANELLE_ROLES, { error: `expected one of ${ORGANELLE_ROLES.join(", ")}` })).default([]),
   discovery: z.boolean({ error: "expected true or false" }).default(false),
-  phoneCell: id.optional(),
+  phoneCell: memberId.optional(),
 });
 
 const ipv4Cidr = z.cidrv4({ error: "expected an IPv4 CIDR like 172.28.0.0/16" });
@@ -224,7 +229,7 @@ export const deviceShape = {
   remoteDevices: z.array(remoteDevice).default([]),
   phone: z
     .strictObject({
-      cell: id.default("beta"),
+      cell: memberId.default("beta"),
       port: port.default(8000),
       device: id.default("phone"),
       appSource: z.string().min(1, "expected a git URL or tarball URL of the app"),
