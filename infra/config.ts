@@ -5,8 +5,8 @@ import { z } from "zod";
 import { INFRA_SERVICES, ORGANELLE_HOST, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
 import { totalMemoryMb } from "./plan.ts";
 import { cidrContains, defaultLan, lanNames } from "./lan-names.ts";
-import { OPERATOR_ID, type LeafDevice } from "./identities.ts";
-import { leafUser, NO_CREDENTIALS_USER } from "./render/nats.ts";
+import type { LeafDevice } from "./identities.ts";
+import { leafUser, NO_CREDENTIALS_USER, OPERATOR_ID } from "./bus-users.ts";
 
 const id = z
   .string({ error: "expected a name of lowercase letters, digits and dashes" })

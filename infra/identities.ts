@@ -9,7 +9,8 @@
 import { createHash, createHmac } from "node:crypto";
 import { busPermissions, leafPermissions, type BusRole } from "./render/nats-permissions.ts";
 import type { OrganelleRole } from "./services.ts";
-import { leafUser, type BusUser, type Credential } from "./render/nats.ts";
+import { leafUser, OPERATOR_ID } from "./bus-users.ts";
+import type { BusUser, Credential } from "./render/nats.ts";
 
 /** A credential derived from a root secret for one label (url-safe, 43 characters). */
 export const derive = (root: string, label: string): string => createHmac("sha256", root).update(label).digest("base64url");
@@ -20,8 +21,7 @@ export interface BusMember {
   role: BusRole;
 }
 
-/** The fleet commands' identity (tools/): may do anything on the bus, and call any member's API. */
-export const OPERATOR_ID = "operator";
+export { OPERATOR_ID };
 
 export const busPassword = (busRoot: string, memberId: string): string => derive(busRoot, `nats-user:${memberId}`);
 

@@ -11,6 +11,9 @@
 import { createHash } from "node:crypto";
 import { NATS_CLIENT_PORT, NATS_LEAF_PORT, NATS_MONITOR_PORT } from "../plan.ts";
 import type { BusPermissions } from "./nats-permissions.ts";
+import { leafUser, NO_CREDENTIALS_USER } from "../bus-users.ts";
+
+export { leafUser, NO_CREDENTIALS_USER };
 
 export const NATS_SECRETS_FILE = "secrets.conf";
 /** The hub's JetStream domain: the one JetStream every device uses. */
@@ -72,8 +75,6 @@ export interface BusUser extends Credential {
   permissions: BusPermissions;
 }
 
-/** The leaf user a device's leaf server signs in to the hub as. */
-export const leafUser = (device: string): string => `leaf-${device}`;
 
 /**
  * The hub takes one leaf user per leaf device, with what that device's members may send and
@@ -83,15 +84,6 @@ export const leafUser = (device: string): string => `leaf-${device}`;
 export type NatsRole =
   | { mode: "hub"; leaves: BusUser[]; advertise?: string }
   | { mode: "leaf"; hubHost: string; hubLeafPort: number; tls?: HubTls; credential: Credential };
-
-/**
- * The user nats-server gives a connection that brings no credentials (no_auth_user). Without it
- * nats-server up to 2.11 binds a leaf connection without credentials to the global account with
- * no permissions at all, users or not (nats-io/nats-server#6972, fixed in 2.12). This user may
- * connect only as MQTT, which no server here listens for, so such a connection, leaf or client,
- * is refused.
- */
-export const NO_CREDENTIALS_USER = "no-credentials";
 
 /** Members and the operator connect as clients only; a leaf user only as a leaf link. */
 type ConnectionType = "STANDARD" | "LEAFNODE";
