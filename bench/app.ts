@@ -213,7 +213,7 @@ export async function latencyRound(sender: BenchCell, receiver: BenchCell, natsP
   return round;
 }
 
-const p99 = (r: LatencyRound): number => percentile(r.delivered, 99);
+export const p99 = (r: LatencyRound): number => percentile(r.delivered, 99);
 const stealNote = (rounds: LatencyRound[], key: "delivered" | "accepted"): string =>
   rounds.length > 1
     ? `; p99 per round ${rounds.map((r) => `${ms(percentile(r[key], 99))} (steal ${r.steal.toFixed(0)}%)`).join(", ")}`
@@ -226,7 +226,7 @@ function medianRound(results: LatencyRound[]): LatencyRound {
 }
 
 /** Delivery, CPU and 202 figures of `results` (rounds of `sender` -> a cell at `rate`/s). */
-function latencyFigures(sender: string, results: LatencyRound[], rate: number, target = ""): Figure[] {
+export function latencyFigures(sender: string, results: LatencyRound[], rate: number, target = ""): Figure[] {
   const mid = medianRound(results);
   const at = `at ${rate}/s`;
   const lost = results.reduce((n, r) => n + r.lost, 0);
@@ -251,24 +251,6 @@ function latencyFigures(sender: string, results: LatencyRound[], rate: number, t
       note: `stored in JetStream before the 202; 16 keep-alive connections${stealNote(results, "accepted")}`,
     },
   ];
-}
-
-/**
- * Latency at `rate`/s over `rounds` rounds of `seconds` each. The figure is the median round (by
- * p99): on a shared VM one round can be spoiled by CPU stolen by the hypervisor, so every round's
- * p99 is printed with the steal measured during it.
- */
-export async function latency(
-  sender: BenchCell,
-  receiver: BenchCell,
-  natsPid: number,
-  rate: number,
-  seconds: number,
-  rounds: number,
-): Promise<{ figures: Figure[]; p99: number }> {
-  const results: LatencyRound[] = [];
-  for (let i = 0; i < rounds; i++) results.push(await latencyRound(sender, receiver, natsPid, rate, seconds));
-  return { figures: latencyFigures("cell", results, rate, rate === 1000 ? "p99 < 10 ms" : ""), p99: p99(medianRound(results)) };
 }
 
 /**
@@ -557,7 +539,7 @@ export async function runAppBench(parts: readonly AppPart[] = APP_PARTS): Promis
     }
     const [a, b] = cells as [BenchCell, BenchCell];
     if (parts.includes("latency")) {
-      figures.push(...(await latency(a, b, nats.pid()!, 100, 3, 1)).figures);
+      figures.push(...latencyFigures("cell", [await latencyRound(a, b, nats.pid()!, 100, 3)], 100));
       const floor = await startCell({ name: "bench-floor", natsUrl: nats.url, port: await freePort(), main: join(import.meta.dirname, "lib/floor-app.mjs") });
       try {
         figures.push(...(await tailShare(a, floor, b, nats, 5, 4)));

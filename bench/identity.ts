@@ -1,14 +1,15 @@
 // The hidden cost of each member being its own bus user: message latency and CPU per message
 // between two cells, with the subject permissions on (the rendered hub config: every member its
 // own user, permissions checked on every publish and subscription) and as before this change
-// (one shared token, no permissions). The two setups alternate, so drift of the shared VM's
-// speed falls on both; every round is printed.
+// (one shared token, no permissions). Both setups run side by side and their rounds alternate,
+// the order rotating, so drift of the shared VM's speed (stolen CPU) falls on both and each
+// round's ratio compares like with like; every round's p99 is printed.
 import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { latency } from "./app.ts";
+import { latencyFigures, latencyRound, p99, type LatencyRound } from "./app.ts";
 import { startCell, type BenchCell } from "./lib/cell.ts";
-import type { Figure } from "./lib/stats.ts";
+import { median, type Figure } from "./lib/stats.ts";
 import { renderNatsConfig, renderNatsSecrets } from "../infra/render/nats.ts";
 import { startNats } from "../test/helpers/nats.ts";
 import { freePort, waitFor } from "../test/helpers/ports.ts";
@@ -41,32 +42,75 @@ async function permissionedBus(): Promise<Bus> {
   return { url: s.url, pid: s.pid, stop: s.stop, env: memberBusEnv };
 }
 
-async function measure(label: string, makeBus: () => Promise<Bus>): Promise<Figure[]> {
+interface Setup {
+  label: string;
+  bus: Bus;
+  cells: BenchCell[];
+  /** Rounds at 100/s and at 1,000/s. */
+  slow: LatencyRound[];
+  fast: LatencyRound[];
+}
+
+async function setUp(label: string, makeBus: () => Promise<Bus>): Promise<Setup> {
   const bus = await makeBus();
-  const cells: BenchCell[] = [];
+  const setup: Setup = { label, bus, cells: [], slow: [], fast: [] };
   try {
     // no load shedding: a start-up stall on the shared machine must not turn a round into 503s;
     // what is measured is the bus's share
-    const env = (name: string) => ({ ...bus.env(name), AIOS_MAX_EVENT_LOOP_DELAY_MS: "0", AIOS_MAX_HEAP_MB: "0" });
-    for (const name of CELLS) cells.push(await startCell({ name, natsUrl: bus.url, port: await freePort(), env: env(name) }));
-    await waitFor("bench-a to see bench-b", async () => {
-      const { peers } = (await (await fetch(`${cells[0]!.url}/peers`)).json()) as { peers: { cell_id: string; status: string }[] };
+    const env = (name: string) => ({ ...bus.env(name), AIOS_MAX_EVENT_LOOP_DELAY_MS: "0", AIOS_MAX_HEAP_MB: "0", AIOS_INBOX_KEEP: "100000" });
+    for (const name of CELLS) setup.cells.push(await startCell({ name, natsUrl: bus.url, port: await freePort(), env: env(name) }));
+    await waitFor(`${label}: bench-a to see bench-b`, async () => {
+      const { peers } = (await (await fetch(`${setup.cells[0]!.url}/peers`)).json()) as { peers: { cell_id: string; status: string }[] };
       return peers.some((p) => p.cell_id === "bench-b" && p.status === "up");
     }, 20_000);
-    // 100/s: latency a loaded machine still resolves; 1,000/s: the cost per message under load
-    const figures = [...(await latency(cells[0]!, cells[1]!, bus.pid()!, 100, 3, 2)).figures, ...(await latency(cells[0]!, cells[1]!, bus.pid()!, 1000, 5, 2)).figures];
-    return figures.map((f) => ({ ...f, figure: `${label}: ${f.figure}` }));
-  } finally {
-    await Promise.all(cells.map((c) => c.stop()));
-    await bus.stop();
+    return setup;
+  } catch (err) {
+    await tearDown(setup);
+    throw err;
   }
 }
 
+async function tearDown(s: Setup): Promise<void> {
+  await Promise.all(s.cells.map((c) => c.stop()));
+  await s.bus.stop();
+}
+
+const ROUNDS = 6;
+
 export async function runIdentityBench(): Promise<Figure[]> {
-  const figures: Figure[] = [];
-  for (let pass = 1; pass <= 2; pass++) {
-    figures.push(...(await measure(`pass ${pass}, shared token (before)`, sharedTokenBus)));
-    figures.push(...(await measure(`pass ${pass}, own users + permissions`, permissionedBus)));
+  const setups: Setup[] = [];
+  try {
+    setups.push(await setUp("shared token (before)", sharedTokenBus));
+    setups.push(await setUp("own users + permissions", permissionedBus));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < setups.length; i++) {
+        const s = setups[(round + i) % setups.length]!;
+        const [a, b] = s.cells as [BenchCell, BenchCell];
+        // 100/s: latency a loaded machine still resolves; 1,000/s: the cost per message under load
+        s.slow.push(await latencyRound(a, b, s.bus.pid()!, 100, 2));
+        s.fast.push(await latencyRound(a, b, s.bus.pid()!, 1000, 3));
+      }
+    }
+    const [before, after] = setups as [Setup, Setup];
+    const ratio = (pick: (r: LatencyRound) => number, rounds: (s: Setup) => LatencyRound[]): number[] =>
+      rounds(after).map((r, i) => pick(r) / pick(rounds(before)[i]!));
+    const natsCpu = (r: LatencyRound): number => r.cpu["nats-server"]!;
+    const x = (v: number[]): string => v.map((n) => n.toFixed(2)).join(", ");
+    const cpuOf = (s: Setup): string => median(s.fast.map(natsCpu)).toFixed(0);
+    return [
+      ...setups.flatMap((s) => [...latencyFigures(`cell (${s.label})`, s.slow, 100), ...latencyFigures(`cell (${s.label})`, s.fast, 1000)]),
+      {
+        figure: "permissions / shared token: p99 at 1000/s",
+        value: `${median(ratio(p99, (s) => s.fast)).toFixed(2)}×`,
+        note: `median of ${ROUNDS} rounds' ratios (${x(ratio(p99, (s) => s.fast))}); at 100/s ${median(ratio(p99, (s) => s.slow)).toFixed(2)}× (${x(ratio(p99, (s) => s.slow))})`,
+      },
+      {
+        figure: "permissions / shared token: nats-server CPU per message at 1000/s",
+        value: `${median(ratio(natsCpu, (s) => s.fast)).toFixed(2)}×`,
+        note: `medians ${cpuOf(after)} µs vs ${cpuOf(before)} µs; rounds' ratios ${x(ratio(natsCpu, (s) => s.fast))}`,
+      },
+    ];
+  } finally {
+    await Promise.all(setups.map(tearDown));
   }
-  return figures;
 }

@@ -14,7 +14,8 @@
 //    sets nats.js's inboxPrefix), and a member subscribes under its own prefix only, so it cannot
 //    listen to what is delivered to another;
 //  - request/reply answers (a cell accepting a task) use `allow_responses`: a member may answer
-//    a request it received, once, and nothing more.
+//    a request it received, once, and nothing more. A cell acks its messages the same way, not
+//    through its allow list (see `answers`).
 // Names below are the app's (app/src/plugins/messaging.ts, lib/presence.ts, tasks/protocol.ts);
 // test/e2e/bus-identity.test.ts runs real members under these permissions.
 import { JS_DOMAIN } from "./nats.ts";
@@ -34,6 +35,17 @@ export interface BusPermissions {
   subscribe: string[];
   /** May answer requests it received (once each). */
   responses: boolean;
+  /**
+   * What a member with `responses` sends only as answers to what was delivered to it, so kept
+   * out of `publish`: its consumers' acks. nats-server remembers the reply subject of every
+   * message it delivers to such a member (for two minutes, `allow_responses`' default) and
+   * forgets one early only once it was used as an answer; an ack let through by the allow list
+   * is not, and past 4,096 remembered subjects the server walks all of them on every delivery
+   * (client.go, deliverMsg and pruneReplyPerms). With the acks in the allow list, nats-server
+   * spent 2.4 times the CPU per message at 1,000/s, more every round (bench identity). A leaf
+   * link, which answers nothing itself, carries them as plain publishes (leafPermissions).
+   */
+  answers: string[];
 }
 
 /** The subject a member's replies and pulled messages arrive on (nats.js inboxPrefix). */
@@ -58,27 +70,29 @@ function readBucket(bucket: string): string[] {
   return [...stream(s), ...[`CONSUMER.CREATE.${s}`, `CONSUMER.CREATE.${s}.>`, `CONSUMER.DELETE.${s}.>`, `DIRECT.GET.${s}.>`].flatMap(api), `$JS.FC.${s}.>`];
 }
 
-/** A durable pull consumer of its own: create it (filter pinned), ask after it, pull, ack. */
-function ownConsumer(streamName: string, durable: string, filter?: string): string[] {
-  return [
-    ...[`CONSUMER.CREATE.${streamName}.${durable}${filter ? `.${filter}` : ""}`, `CONSUMER.INFO.${streamName}.${durable}`, `CONSUMER.MSG.NEXT.${streamName}.${durable}`].flatMap(api),
-    `$JS.ACK.${streamName}.${durable}.>`,
-  ];
+/** A durable pull consumer of its own: create it (filter pinned), ask after it, pull; and its acks. */
+function ownConsumer(streamName: string, durable: string, filter?: string): { api: string[]; ack: string } {
+  return {
+    api: [`CONSUMER.CREATE.${streamName}.${durable}${filter ? `.${filter}` : ""}`, `CONSUMER.INFO.${streamName}.${durable}`, `CONSUMER.MSG.NEXT.${streamName}.${durable}`].flatMap(api),
+    ack: `$JS.ACK.${streamName}.${durable}.>`,
+  };
 }
 
 export const messageSubject = (from: string, to: string): string => (to === "*" ? `aios.msg.${from}.all` : `aios.msg.${from}.to.${to}`);
 
 export function busPermissions(id: string, role: BusRole): BusPermissions {
-  if (role === "operator") return { publish: [">"], subscribe: [">"], responses: false };
+  if (role === "operator") return { publish: [">"], subscribe: [">"], responses: false, answers: [] };
   const publish = [...api("INFO"), ...readBucket(PRESENCE_BUCKET), ...kvPut(PRESENCE_BUCKET, id)];
   const subscribe = [`${inboxPrefix(id)}.>`];
+  const answers: string[] = [];
   let responses = false;
   if (role === "cell") {
+    const consumers = [ownConsumer(MESSAGE_STREAM, `inbox-${id}`, messageSubject("*", id)), ownConsumer(MESSAGE_STREAM, `bcast-${id}`, messageSubject("*", "*"))];
+    answers.push(...consumers.map((c) => c.ack));
     publish.push(
       ...stream(MESSAGE_STREAM),
       `aios.msg.${id}.>`,
-      ...ownConsumer(MESSAGE_STREAM, `inbox-${id}`, messageSubject("*", id)),
-      ...ownConsumer(MESSAGE_STREAM, `bcast-${id}`, messageSubject("*", "*")),
+      ...consumers.flatMap((c) => c.api),
       ...stream(RESULT_STREAM),
       `aios.task.result.${id}.>`,
       ...stream(`KV_${LOAD_BUCKET}`),
@@ -97,14 +111,15 @@ export function busPermissions(id: string, role: BusRole): BusPermissions {
       ...kvPut(TASK_BUCKET, ">"),
       ...readBucket(LOAD_BUCKET),
       ...stream(RESULT_STREAM),
-      ...ownConsumer(RESULT_STREAM, RESULTS_CONSUMER),
     );
+    const results = ownConsumer(RESULT_STREAM, RESULTS_CONSUMER);
+    publish.push(...results.api, results.ack);
   } else if (role === "vscode-bridge") {
     // runs a task on the least-loaded cell: reads the cells' load records
     publish.push("aios.task.exec.*", ...readBucket(LOAD_BUCKET));
   }
   // network-listener and consciousness-sync: their own presence and the network view, nothing more
-  return { publish, subscribe, responses };
+  return { publish, subscribe, responses, answers };
 }
 
 /** The roles that send requests to cells (task assign, exec): cells answer into their inboxes. */
@@ -124,5 +139,10 @@ const union = (lists: string[][]): string[] => [...new Set(lists.flat())];
 export function leafPermissions(members: { id: string; role: BusRole }[], fleet: { id: string; role: BusRole }[]): BusPermissions {
   const own = members.map((m) => busPermissions(m.id, m.role));
   const answers = own.some((p) => p.responses) ? fleet.filter((m) => REQUESTER_ROLES.includes(m.role)).map((m) => `${inboxPrefix(m.id)}.>`) : [];
-  return { publish: union([...own.map((p) => p.publish), answers]), subscribe: union(own.map((p) => p.subscribe)), responses: false };
+  return {
+    publish: union([...own.flatMap((p) => [p.publish, p.answers]), answers]),
+    subscribe: union(own.map((p) => p.subscribe)),
+    responses: false,
+    answers: [],
+  };
 }

@@ -91,6 +91,13 @@ describe.runIf(hasTool("nats-server"))("one bus across a hub and a leaf (rendere
     expect([up.queued, down.queued]).toEqual([false, false]);
     expect((await waitInbox(father.url, [up.id])).find((m) => m.id === up.id)).toMatchObject({ from: "alpha", body: { from: "the laptop" } });
     expect((await waitInbox(alpha.url, [down.id])).find((m) => m.id === down.id)).toMatchObject({ from: "father", body: { from: "the desktop" } });
+    // and both acked them, the leaf's cell through its leaf link: nothing waits for an ack
+    const ackPending = async (): Promise<number[]> => {
+      const jsz = (await monitor(hub, "/jsz?consumers=true")) as { account_details?: { stream_detail?: { name: string; consumer_detail?: { name: string; num_ack_pending: number }[] }[] }[] };
+      const consumers = (jsz.account_details ?? []).flatMap((a) => a.stream_detail ?? []).filter((st) => st.name === "AIOS_MESSAGES").flatMap((st) => st.consumer_detail ?? []);
+      return ["inbox-father", "inbox-alpha"].map((n) => consumers.find((c) => c.name === n)?.num_ack_pending ?? -1);
+    };
+    await waitFor("both inboxes to have acked", async () => (await ackPending()).every((n) => n === 0), 5_000);
   });
 
   it("the laptop's task dispatcher sees the cells of both devices and runs a task through the hub's store", async () => {

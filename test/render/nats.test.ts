@@ -77,6 +77,16 @@ describe("NATS users and permissions", () => {
     expect(busPermissions("network-listener-laptop", "network-listener").publish.filter((s) => s.startsWith("$KV."))).toEqual(["$KV.aios_presence.network-listener-laptop"]);
   });
 
+  it("a cell acks as an answer to what it was delivered, not through its allow list (which would leave nats-server's reply memory growing)", () => {
+    const cell = busPermissions("alpha", "cell");
+    expect(cell.responses).toBe(true);
+    expect(cell.publish.filter((s) => s.startsWith("$JS.ACK."))).toEqual([]);
+    expect(cell.answers).toEqual(["$JS.ACK.AIOS_MESSAGES.inbox-alpha.>", "$JS.ACK.AIOS_MESSAGES.bcast-alpha.>"]);
+    expect(renderNatsSecrets(HUB, USERS).slice(0, renderNatsSecrets(HUB, USERS).indexOf('user: "leaf-'))).not.toContain("$JS.ACK.AIOS_MESSAGES");
+    // a member without allow_responses keeps its acks in the allow list
+    expect(busPermissions("task-dispatcher-laptop", "task-dispatcher").publish).toContain("$JS.ACK.AIOS_TASK_RESULTS.task-dispatcher.>");
+  });
+
   it("members sign in as clients only, a leaf device's user as a leaf link only, with the rights of what it runs", () => {
     const secrets = renderNatsSecrets(HUB, USERS);
     expect(secrets).toContain('user: "alpha"\n      password: ' + JSON.stringify(USERS[0]!.password) + '\n      allowed_connection_types: ["STANDARD"]');
@@ -115,6 +125,7 @@ describe("a leaf device's rights on the hub", () => {
     }
     expect(p.publish).toContain("$JS.hub.API.$KV.aios_presence.alpha");
     expect(p.publish).toContain("aios.msg.alpha.>");
+    expect(p.publish).toContain("$JS.ACK.AIOS_MESSAGES.inbox-alpha.>"); // the leaf's cell's acks cross as plain publishes
     expect(p.subscribe).toEqual(["_INBOX.alpha.>", "aios.task.assign.alpha", "aios.task.exec.alpha", "aios.task.cancel.alpha", "_INBOX.task-dispatcher-laptop.>"]);
     expect(new Set(p.publish).size).toBe(p.publish.length);
     expect(p.responses).toBe(false);
