@@ -1,4 +1,5 @@
-// The network-listener's own variables: a bad value stops the service with an error naming it.
+// The organelles' own variables (the network-listener's, the VS Code bridge's): a bad value
+// stops the service with an error naming it.
 import { describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,10 +8,10 @@ import { buildApp } from "../../app/src/app.ts";
 import { ConfigError, loadConfig } from "../../app/src/config.ts";
 import { TEST_TOKEN } from "../helpers/service.ts";
 
-/** Builds a network-listener with `extra` in its environment; resolves with the error it fails with. */
-async function failureOf(extra: Record<string, string>): Promise<unknown> {
+/** Builds an organelle with `extra` in its environment; resolves with the error it fails with. */
+async function failureOf(extra: Record<string, string>, role = "network-listener"): Promise<unknown> {
   const env = {
-    AIOS_ROLE: "network-listener",
+    AIOS_ROLE: role,
     AIOS_DEVICE: "laptop",
     AIOS_TOKEN: TEST_TOKEN,
     AIOS_DATA_DIR: mkdtempSync(join(tmpdir(), "aios-listener-")),
@@ -45,5 +46,15 @@ describe("network-listener configuration", () => {
 
   it("starts with the defaults", async () => {
     expect(await failureOf({})).toBeUndefined();
+  });
+});
+
+describe("vscode-bridge configuration", () => {
+  it("refuses a timeout past the two minutes nats-server lets a cell answer a request in", async () => {
+    const err = await failureOf({ AIOS_BRIDGE_TIMEOUT_MS: "300000" }, "vscode-bridge");
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).variable).toBe("AIOS_BRIDGE_TIMEOUT_MS");
+    expect((err as Error).message).toMatch(/integer from 100 to 110000, got "300000"/);
+    expect(await failureOf({ AIOS_BRIDGE_TIMEOUT_MS: "110000" }, "vscode-bridge")).toBeUndefined();
   });
 });

@@ -19,7 +19,10 @@ import { toTask, type VscodeRequest } from "./requests.ts";
 const codec = JSONCodec();
 
 const vscodeBridge: FastifyPluginAsync = async (app) => {
-  const timeoutMs = envInt(app.config.env, "AIOS_BRIDGE_TIMEOUT_MS", 30_000, 100, 600_000);
+  // The cell answers as a reply (allow_responses), which nats-server lets through for two minutes
+  // after the request by default: a later answer is a "Publish Violation" the bridge never sees
+  // (tried on nats-server 2.9.10). The job's own limit is this one, so it stays below that.
+  const timeoutMs = envInt(app.config.env, "AIOS_BRIDGE_TIMEOUT_MS", 30_000, 100, 110_000);
   await registerOrganelleBase(app);
   const loads = new CellLoads(app.bus, app.presence);
   app.addHook("preClose", async () => loads.stop());
