@@ -9,7 +9,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { busPermissions, leafPermissions, type BusRole } from "./render/nats-permissions.ts";
 import type { OrganelleRole } from "./services.ts";
-import { leafUser, OPERATOR_ID } from "./bus-users.ts";
+import { leafUser } from "./bus-users.ts";
 import type { BusUser, Credential } from "./render/nats.ts";
 
 /** A credential derived from a root secret for one label (url-safe, 43 characters). */
@@ -20,8 +20,6 @@ export interface BusMember {
   id: string;
   role: BusRole;
 }
-
-export { OPERATOR_ID };
 
 export const busPassword = (busRoot: string, memberId: string): string => derive(busRoot, `nats-user:${memberId}`);
 

@@ -7,7 +7,8 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NATS_MONITOR_PORT, type ServiceSpec } from "../plan.ts";
 import { NATS_SECRETS_FILE, NATS_SERVER_ENV, renderNatsConfig, renderNatsSecrets, type NatsRole } from "../render/nats.ts";
-import { busUser, leafBusUser, leafCredential, leafDeviceMembers, OPERATOR_ID, type BusMember, type LeafDevice } from "../identities.ts";
+import { busUser, leafBusUser, leafCredential, leafDeviceMembers, type BusMember, type LeafDevice } from "../identities.ts";
+import { OPERATOR_ID } from "../bus-users.ts";
 import { dataVolume, serviceContainer, wgetProbe } from "./container.ts";
 import { pulled } from "./images.ts";
 

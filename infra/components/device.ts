@@ -4,7 +4,8 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds, leafDevices, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, OPERATOR_ID, operatorApiToken } from "../identities.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, operatorApiToken } from "../identities.ts";
+import { OPERATOR_ID } from "../bus-users.ts";
 import { lanNames, renderHostsEntries } from "../lan-names.ts";
 import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type Planned, type ServiceSpec } from "../plan.ts";
 import { renderTermuxBootstrap } from "../render/bootstrap.ts";

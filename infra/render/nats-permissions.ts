@@ -138,9 +138,9 @@ const union = (lists: string[][]): string[] => [...new Set(lists.flat())];
  */
 export function leafPermissions(members: { id: string; role: BusRole }[], fleet: { id: string; role: BusRole }[]): BusPermissions {
   const own = members.map((m) => busPermissions(m.id, m.role));
-  const answers = own.some((p) => p.responses) ? fleet.filter((m) => REQUESTER_ROLES.includes(m.role)).map((m) => `${inboxPrefix(m.id)}.>`) : [];
+  const requesterInboxes = own.some((p) => p.responses) ? fleet.filter((m) => REQUESTER_ROLES.includes(m.role)).map((m) => `${inboxPrefix(m.id)}.>`) : [];
   return {
-    publish: union([...own.flatMap((p) => [p.publish, p.answers]), answers]),
+    publish: union([...own.flatMap((p) => [p.publish, p.answers]), requesterInboxes]),
     subscribe: union(own.map((p) => p.subscribe)),
     responses: false,
     answers: [],

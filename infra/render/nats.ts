@@ -11,9 +11,7 @@
 import { createHash } from "node:crypto";
 import { NATS_CLIENT_PORT, NATS_LEAF_PORT, NATS_MONITOR_PORT } from "../plan.ts";
 import type { BusPermissions } from "./nats-permissions.ts";
-import { leafUser, NO_CREDENTIALS_USER } from "../bus-users.ts";
-
-export { leafUser, NO_CREDENTIALS_USER };
+import { NO_CREDENTIALS_USER } from "../bus-users.ts";
 
 export const NATS_SECRETS_FILE = "secrets.conf";
 /** The hub's JetStream domain: the one JetStream every device uses. */
@@ -74,7 +72,6 @@ export interface Credential {
 export interface BusUser extends Credential {
   permissions: BusPermissions;
 }
-
 
 /**
  * The hub takes one leaf user per leaf device, with what that device's members may send and

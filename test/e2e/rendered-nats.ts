@@ -14,7 +14,8 @@ import {
   type NatsOptions,
   type NatsRole,
 } from "../../infra/render/nats.ts";
-import { busPassword, busUser, leafBusUser, leafCredential, OPERATOR_ID, type BusMember } from "../../infra/identities.ts";
+import { busPassword, busUser, leafBusUser, leafCredential, type BusMember } from "../../infra/identities.ts";
+import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
 import { stopOnExit } from "../../tools/local/process.ts";

@@ -5,7 +5,8 @@ import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, OPERATOR_ID, tokenHash } from "../../infra/identities.ts";
+import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, tokenHash } from "../../infra/identities.ts";
+import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import {
   checkContainerBasics,
   checkOutputs,

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { acceptedTokenHashes, busPassword, busUser, deviceApiToken, OPERATOR_ID, operatorApiToken, type BusMember } from "../../infra/identities.ts";
+import { acceptedTokenHashes, busPassword, busUser, deviceApiToken, operatorApiToken, type BusMember } from "../../infra/identities.ts";
+import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import type { BusRole } from "../../infra/render/nats-permissions.ts";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsListen } from "../../infra/render/nats.ts";
 
