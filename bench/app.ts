@@ -12,7 +12,8 @@ import { healthy, startChild, until } from "../tools/local/process.ts";
 import { connect, type NatsConnection } from "nats";
 import { APP_DIR, deployedNodeFlags } from "../test/helpers/packaged-app.ts";
 import { BENCH_TOKEN, deployedMain, rssMb, startCell, startFlags, type BenchCell } from "./lib/cell.ts";
-import { median, percentile, type Figure } from "./lib/stats.ts";
+import { median, medianBy, percentile, type Figure } from "./lib/stats.ts";
+import { perRound, ratioList, rotatingRounds } from "./lib/rounds.ts";
 import { openLoop } from "./lib/open-loop.ts";
 import { busPublishLatency } from "./lib/bus-probe.ts";
 import { watchFleetEvents } from "./lib/fleet-events.ts";
@@ -74,18 +75,11 @@ async function throughput(nats: NatsHandle): Promise<Figure[]> {
     // rounds' ratios is the figure.
     const ROUNDS = 15;
     for (const s of servers) load(s.url, s.pid, 2); // warm-up: every server tiers up before anything counts
-    const rounds: Record<string, ReturnType<typeof load>>[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const r: Record<string, ReturnType<typeof load>> = {};
-      for (let i = 0; i < servers.length; i++) {
-        const s = servers[(round + i) % servers.length]!;
-        r[s.key] = load(s.url, s.pid, 1);
-      }
-      rounds.push(r);
-    }
-    const rps = (key: string): number[] => rounds.map((r) => r[key]!.rps);
-    const cpu = (key: string): number => median(rounds.map((r) => r[key]!.cpuPerReq));
-    const ratios = (base: string): number[] => rounds.map((r) => (100 * r.cell!.rps) / r[base]!.rps);
+    const runs: Record<string, ReturnType<typeof load>[]> = Object.fromEntries(servers.map((s) => [s.key, []]));
+    await rotatingRounds(ROUNDS, servers.map((s) => () => runs[s.key]!.push(load(s.url, s.pid, 1))));
+    const rps = (key: string): number[] => runs[key]!.map((r) => r.rps);
+    const cpu = (key: string): number => median(runs[key]!.map((r) => r.cpuPerReq));
+    const ratios = (base: string): number[] => perRound(rps("cell"), rps(base)).map((r) => 100 * r);
     return [
       {
         figure: "/health req/s, one cell (metrics + auth), core 1",
@@ -220,10 +214,7 @@ const stealNote = (rounds: LatencyRound[], key: "delivered" | "accepted"): strin
     : `; CPU steal ${rounds[0]!.steal.toFixed(0)}%`;
 
 /** The round whose p99 is the median one: the figure, with every round's p99 and steal in the note. */
-function medianRound(results: LatencyRound[]): LatencyRound {
-  const byP99 = [...results].sort((x, y) => p99(x) - p99(y));
-  return byP99[Math.floor((byP99.length - 1) / 2)]!;
-}
+const medianRound = (results: LatencyRound[]): LatencyRound => medianBy(results, p99);
 
 /** Delivery, CPU and 202 figures of `results` (rounds of `sender` -> a cell at `rate`/s). */
 export function latencyFigures(sender: string, results: LatencyRound[], rate: number, target = ""): Figure[] {
@@ -283,30 +274,26 @@ async function tailShare(cell: BenchCell, floor: BenchCell, receiver: BenchCell,
   const natsPid = nats.pid()!;
   const runs = { cell: [] as LatencyRound[], floor: [] as LatencyRound[], bus: [] as { p50: number; p99: number; steal: number }[] };
   const tap = await connect({ servers: nats.url });
-  const steps: (() => Promise<void>)[] = [
-    async () => void runs.cell.push(await latencyRound(cell, receiver, natsPid, rate, seconds, tap)),
-    async () => void runs.floor.push(await latencyRound(floor, receiver, natsPid, rate, seconds, tap)),
-    async () => {
-      const steal = stealMeter();
-      const bus = await busPublishLatency(nats.url, rate, seconds);
-      runs.bus.push({ ...bus, steal: steal() });
-    },
-  ];
   try {
-    for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < steps.length; i++) await steps[(round + i) % steps.length]!();
-    }
+    await rotatingRounds(rounds, [
+      async () => runs.cell.push(await latencyRound(cell, receiver, natsPid, rate, seconds, tap)),
+      async () => runs.floor.push(await latencyRound(floor, receiver, natsPid, rate, seconds, tap)),
+      async () => {
+        const steal = stealMeter();
+        const bus = await busPublishLatency(nats.url, rate, seconds);
+        runs.bus.push({ ...bus, steal: steal() });
+      },
+    ]);
   } finally {
     await tap.close();
   }
-  const ratios = (over: (i: number) => number, under: (i: number) => number): number[] => runs.bus.map((_, i) => over(i) / under(i));
-  const cellOverBus = ratios((i) => p99(runs.cell[i]!), (i) => runs.bus[i]!.p99);
-  const floorOverBus = ratios((i) => p99(runs.floor[i]!), (i) => runs.bus[i]!.p99);
-  const cellOverFloor = ratios((i) => p99(runs.cell[i]!), (i) => p99(runs.floor[i]!));
-  const x = (v: number[]): string => v.map((r) => r.toFixed(1)).join(", ");
+  const [cellP99, floorP99, busP99] = [runs.cell.map(p99), runs.floor.map(p99), runs.bus.map((b) => b.p99)];
+  const cellOverBus = perRound(cellP99, busP99);
+  const floorOverBus = perRound(floorP99, busP99);
+  const cellOverFloor = perRound(cellP99, floorP99);
   // CPU time is not inflated by stolen time, so it compares the two senders where the tails cannot
   const senderCpu = (rs: LatencyRound[]): string => median(rs.map((r) => r.cpu.sender!)).toFixed(0);
-  const busMid = [...runs.bus].sort((a, b) => a.p99 - b.p99)[Math.floor((rounds - 1) / 2)]!;
+  const busMid = medianBy(runs.bus, (b) => b.p99);
   return [
     ...latencyFigures("cell", runs.cell, rate, "p99 < 10 ms"),
     splitFigure("cell", runs.cell),
@@ -321,18 +308,18 @@ async function tailShare(cell: BenchCell, floor: BenchCell, receiver: BenchCell,
       figure: `cell -> cell p99 / bus alone p99 at ${rate}/s`,
       value: `${median(cellOverBus).toFixed(2)}×`,
       target: "<= 1.5×",
-      note: `median of ${rounds} rounds' ratios (${x(cellOverBus)}); each round ran the bus alone, the cell and the floor back to back`,
+      note: `median of ${rounds} rounds' ratios (${ratioList(cellOverBus)}); each round ran the bus alone, the cell and the floor back to back`,
     },
     {
       figure: `floor -> cell p99 / bus alone p99 at ${rate}/s`,
       value: `${median(floorOverBus).toFixed(2)}×`,
-      note: `(${x(floorOverBus)}): what fastify and the NATS client alone get on this machine, sending the same messages`,
+      note: `(${ratioList(floorOverBus)}): what fastify and the NATS client alone get on this machine, sending the same messages`,
     },
     {
       figure: `cell -> cell p99 / floor -> cell p99 at ${rate}/s: the cell's own code`,
       value: `${median(cellOverFloor).toFixed(2)}×`,
       note:
-        `(${x(cellOverFloor)}); auth, rate limit, load shedding, schema, presence lookup and metrics on top of the floor. ` +
+        `(${ratioList(cellOverFloor)}); auth, rate limit, load shedding, schema, presence lookup and metrics on top of the floor. ` +
         `Sender CPU per message, median of the rounds: cell ${senderCpu(runs.cell)} µs, floor ${senderCpu(runs.floor)} µs`,
     },
   ];

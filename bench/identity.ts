@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { latencyFigures, latencyRound, p99, type LatencyRound } from "./app.ts";
 import { startCell, type BenchCell } from "./lib/cell.ts";
 import { median, type Figure } from "./lib/stats.ts";
+import { perRound, ratioList, rotatingRounds } from "./lib/rounds.ts";
 import { renderNatsConfig, renderNatsSecrets } from "../infra/render/nats.ts";
 import { startNats } from "../test/helpers/nats.ts";
 import { freePort, waitFor } from "../test/helpers/ports.ts";
@@ -82,32 +83,31 @@ export async function runIdentityBench(): Promise<Figure[]> {
   try {
     setups.push(await setUp("shared token (before)", sharedTokenBus));
     setups.push(await setUp("own users + permissions", permissionedBus));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < setups.length; i++) {
-        const s = setups[(round + i) % setups.length]!;
+    await rotatingRounds(
+      ROUNDS,
+      setups.map((s) => async () => {
         const [a, b] = s.cells as [BenchCell, BenchCell];
         // 100/s: latency a loaded machine still resolves; 1,000/s: the cost per message under load
         s.slow.push(await latencyRound(a, b, s.bus.pid()!, 100, 2));
         s.fast.push(await latencyRound(a, b, s.bus.pid()!, 1000, 3));
-      }
-    }
+      }),
+    );
     const [before, after] = setups as [Setup, Setup];
     const ratio = (pick: (r: LatencyRound) => number, rounds: (s: Setup) => LatencyRound[]): number[] =>
-      rounds(after).map((r, i) => pick(r) / pick(rounds(before)[i]!));
+      perRound(rounds(after).map(pick), rounds(before).map(pick));
     const natsCpu = (r: LatencyRound): number => r.cpu["nats-server"]!;
-    const x = (v: number[]): string => v.map((n) => n.toFixed(2)).join(", ");
     const cpuOf = (s: Setup): string => median(s.fast.map(natsCpu)).toFixed(0);
     return [
       ...setups.flatMap((s) => [...latencyFigures(`cell (${s.label})`, s.slow, 100), ...latencyFigures(`cell (${s.label})`, s.fast, 1000)]),
       {
         figure: "permissions / shared token: p99 at 1000/s",
         value: `${median(ratio(p99, (s) => s.fast)).toFixed(2)}×`,
-        note: `median of ${ROUNDS} rounds' ratios (${x(ratio(p99, (s) => s.fast))}); at 100/s ${median(ratio(p99, (s) => s.slow)).toFixed(2)}× (${x(ratio(p99, (s) => s.slow))})`,
+        note: `median of ${ROUNDS} rounds' ratios (${ratioList(ratio(p99, (s) => s.fast), 2)}); at 100/s ${median(ratio(p99, (s) => s.slow)).toFixed(2)}× (${ratioList(ratio(p99, (s) => s.slow), 2)})`,
       },
       {
         figure: "permissions / shared token: nats-server CPU per message at 1000/s",
         value: `${median(ratio(natsCpu, (s) => s.fast)).toFixed(2)}×`,
-        note: `medians ${cpuOf(after)} µs vs ${cpuOf(before)} µs; rounds' ratios ${x(ratio(natsCpu, (s) => s.fast))}`,
+        note: `medians ${cpuOf(after)} µs vs ${cpuOf(before)} µs; rounds' ratios ${ratioList(ratio(natsCpu, (s) => s.fast), 2)}`,
       },
     ];
   } finally {

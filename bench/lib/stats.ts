@@ -16,6 +16,12 @@ export function percentile(values: number[], p: number): number {
 
 export const median = (values: number[]): number => percentile(values, 50);
 
+/** The item whose `value` is the median one (the lower of the middle two for an even count). */
+export function medianBy<T>(items: T[], value: (item: T) => number): T {
+  const sorted = [...items].sort((x, y) => value(x) - value(y));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 export function printTable(title: string, figures: Figure[]): void {
   const rows = [["figure", "measured", "target", "note"], ...figures.map((f) => [f.figure, f.value, f.target ?? "", f.note ?? ""])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
