@@ -10,6 +10,7 @@ import { createHash, createHmac } from "node:crypto";
 import { busPermissions, leafPermissions, type BusRole } from "./render/nats-permissions.ts";
 import type { OrganelleRole } from "./services.ts";
 import { leafUser } from "./bus-users.ts";
+import { fleetPublicKey, memberCertificate } from "../app/src/lib/signing.ts";
 import type { BusUser, Credential } from "./render/nats.ts";
 
 /** A credential derived from a root secret for one label (url-safe, 43 characters). */
@@ -28,6 +29,15 @@ export const busUser = (busRoot: string, m: BusMember): BusUser => ({
   password: busPassword(busRoot, m.id),
   permissions: busPermissions(m.id, m.role),
 });
+
+/** The fleet's public key (AIOS_BUS_FLEET_KEY): every member checks signatures with it. */
+export const busFleetKey = (busRoot: string): string => fleetPublicKey(busRoot);
+
+/**
+ * A member's certificate (AIOS_BUS_CERT): the fleet key's signature of its id, role and the
+ * public key its bus password gives (app/src/lib/signing.ts). Not a secret.
+ */
+export const busCertificate = (busRoot: string, m: BusMember): string => memberCertificate(busRoot, m.id, m.role, busPassword(busRoot, m.id));
 
 /** The credential a device's leaf server signs in to the hub with. */
 export const leafCredential = (busRoot: string, device: string): Credential => ({

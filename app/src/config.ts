@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { INBOX_KEEP } from "./lib/inbox.ts";
 import { maskUrl } from "./lib/mask.ts";
+import { Signing, SigningError, unsigned, type Sealer } from "./lib/signing.ts";
 import { isUrl } from "./lib/url.ts";
 
 export const ROLES = [
@@ -49,6 +50,11 @@ export interface AppConfig {
   natsUser: string | undefined;
   natsToken: string | undefined;
   natsTls: NatsTls;
+  /**
+   * How this member signs what it publishes and checks what it receives (lib/signing.ts): with
+   * AIOS_BUS_FLEET_KEY and AIOS_BUS_CERT, its own key; without, nothing is signed or checked.
+   */
+  sealer: Sealer;
   token: string;
   /** SHA-256 digests of the other tokens this member accepts (AIOS_ACCEPT_TOKENS_FILE), besides its own. */
   acceptedTokenHashes: Buffer[];
@@ -209,6 +215,23 @@ function natsTls(env: Record<string, string | undefined>, urls: string[]): NatsT
   return { mode: "required", handshakeFirst: first === "true", ...(caFile ? { caFile } : {}) };
 }
 
+/** The member's signing (AIOS_BUS_FLEET_KEY, AIOS_BUS_CERT: both or neither, with its own bus user). */
+function busSealer(env: Record<string, string | undefined>, user: string | undefined, password: string | undefined, role: Role): Sealer {
+  const fleetKey = env.AIOS_BUS_FLEET_KEY || undefined;
+  const cert = env.AIOS_BUS_CERT || undefined;
+  if (!fleetKey && !cert) return unsigned;
+  if (!fleetKey) throw new ConfigError("AIOS_BUS_FLEET_KEY", "required with AIOS_BUS_CERT (the fleet's public key)");
+  if (!cert) throw new ConfigError("AIOS_BUS_CERT", "required with AIOS_BUS_FLEET_KEY (this member's certificate)");
+  if (!user || !password) throw new ConfigError("AIOS_NATS_USER", "required with AIOS_BUS_FLEET_KEY: a member signs as its own bus user");
+  try {
+    return new Signing({ member: user, role, password, cert, fleetKey });
+  } catch (err) {
+    if (!(err instanceof SigningError)) throw err;
+    const variable = err.message.includes("fleet's public key") ? "AIOS_BUS_FLEET_KEY" : "AIOS_BUS_CERT";
+    throw new ConfigError(variable, `${err.message} (the stack that configured this member renders both)`);
+  }
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const role = env.AIOS_ROLE;
   if (!role) throw new ConfigError("AIOS_ROLE", `required, one of ${ROLES.join(", ")}`);
@@ -281,6 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsUser,
     natsToken,
     natsTls: natsTls(env, natsUrls),
+    sealer: busSealer(env, natsUser, natsToken, r),
     token: secret(env, "AIOS_TOKEN", true)!,
     acceptedTokenHashes: acceptedHashes(env.AIOS_ACCEPT_TOKENS_FILE),
     dataDir: env.AIOS_DATA_DIR || "./data",

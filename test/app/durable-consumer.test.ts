@@ -7,6 +7,7 @@ import { AckPolicy, DeliverPolicy, JSONCodec, nanos } from "nats";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Bus } from "../../app/src/lib/bus.ts";
 import { DurableConsumer } from "../../app/src/lib/durable-consumer.ts";
+import { unsigned } from "../../app/src/lib/signing.ts";
 import { ensureStream } from "../../app/src/lib/streams.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
@@ -26,7 +27,7 @@ describe.skipIf(!hasTool("nats-server"))("DurableConsumer", () => {
     nats = await startNats();
     got.length = 0;
     attached = 0;
-    bus = new Bus({ servers: [nats.url], token: undefined, tls: { mode: "plain" }, name: "durable-test", log: quiet });
+    bus = new Bus({ servers: [nats.url], token: undefined, tls: { mode: "plain" }, sealer: unsigned, name: "durable-test", log: quiet });
     consumer = new DurableConsumer(
       "T",
       { durable_name: "reader", filter_subject: "t.n", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: nanos(10_000) },

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { maskUrl } from "./mask.ts";
 import { connect, Events, type ConnectionOptions, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
 import type { NatsTls } from "../config.ts";
+import type { Sealer, Signer } from "./signing.ts";
 
 export interface BusOptions {
   servers: string[];
@@ -21,6 +22,8 @@ export interface BusOptions {
   user?: string | undefined;
   token: string | undefined;
   tls: NatsTls;
+  /** Signs what this member publishes and checks what it receives (lib/signing.ts). */
+  sealer: Sealer;
   name: string;
   log: { info(msg: string): void; warn(msg: string): void };
 }
@@ -45,6 +48,15 @@ export interface Denial {
   operation: "publish" | "subscription";
   subject: string;
 }
+
+/** A payload refused for its signature: what it came on ("message", "presence", …) and why. */
+export interface Rejection {
+  channel: string;
+  reason: string;
+}
+
+/** At most one log line per channel this often about refused payloads (a replayed stream is thousands). */
+const REJECT_LOG_MS = 5000;
 
 /** How often a connected bus asks JetStream whether it answers. */
 const JS_PROBE_MS = 2000;
@@ -73,6 +85,7 @@ export class Bus extends EventEmitter {
   private probeTimer: NodeJS.Timeout | undefined;
 
   private readonly opts: BusOptions;
+  private readonly rejectLog = new Map<string, { at: number; more: number }>();
 
   constructor(opts: BusOptions) {
     super();
@@ -87,6 +100,31 @@ export class Bus extends EventEmitter {
 
   start(): void {
     void this.connectLoop();
+  }
+
+  /** `value` as JSON, signed as this member for `scope` (the subject or KV key it goes to). */
+  seal(scope: string, value: object): string {
+    return this.opts.sealer.seal(scope, value);
+  }
+
+  /**
+   * A payload received on `scope`, if signed for it by a member `accept` takes; otherwise
+   * undefined, counted (the "rejected" event) and logged.
+   */
+  open<T>(channel: string, scope: string, text: string, accept: (s: Signer) => boolean): T | undefined {
+    const opened = this.opts.sealer.open<T>(scope, text, accept);
+    if (opened.ok) return opened.value;
+    this.emit("rejected", { channel, reason: opened.reason } satisfies Rejection);
+    const now = Date.now();
+    const last = this.rejectLog.get(channel);
+    if (last && now - last.at < REJECT_LOG_MS) {
+      last.more++;
+    } else {
+      const more = last?.more ? ` (and ${last.more} more refused since the last report)` : "";
+      this.opts.log.warn(`refused a ${channel} on "${scope}": ${opened.reason}${more}`);
+      this.rejectLog.set(channel, { at: now, more: 0 });
+    }
+    return undefined;
   }
 
   get server(): string | undefined {

@@ -39,6 +39,12 @@ export function createMetrics(labels: { cell_id: string; device: string; role: s
       labelNames: ["operation"] as const,
       registers,
     }),
+    busRejected: new Counter({
+      name: "aios_bus_rejected_total",
+      help: "Payloads this member received and refused: unsigned, or not signed by a member who may send them",
+      labelNames: ["channel"] as const,
+      registers,
+    }),
     messagesSent: new Counter({ name: "aios_messages_sent_total", help: "Messages accepted for sending (202)", registers }),
     messagesPublished: new Counter({ name: "aios_messages_published_total", help: "Messages stored on the bus", registers }),
     messagesReceived: new Counter({ name: "aios_messages_received_total", help: "Messages stored in this cell's inbox", registers }),
