@@ -227,8 +227,7 @@ function busSealer(env: Record<string, string | undefined>, user: string | undef
     return new Signing({ member: user, role, password, cert, fleetKey });
   } catch (err) {
     if (!(err instanceof SigningError)) throw err;
-    const variable = err.message.includes("fleet's public key") ? "AIOS_BUS_FLEET_KEY" : "AIOS_BUS_CERT";
-    throw new ConfigError(variable, `${err.message} (the stack that configured this member renders both)`);
+    throw new ConfigError(err.field === "fleetKey" ? "AIOS_BUS_FLEET_KEY" : "AIOS_BUS_CERT", `${err.message} (the stack that configured this member renders both)`);
   }
 }
 

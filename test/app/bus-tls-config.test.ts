@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../app/src/config.ts";
+import { loadConfig, type ConfigError } from "../../app/src/config.ts";
+import { configErrorOf } from "../helpers/config-error.ts";
 
 const base = { AIOS_ROLE: "cell", AIOS_CELL_ID: "beta", AIOS_DEVICE: "phone", AIOS_TOKEN: "a-token-of-16-chars-or-more" };
 const dir = mkdtempSync(join(tmpdir(), "aios-bus-tls-"));
@@ -16,15 +17,7 @@ const NOT_PEM = join(dir, "notes.txt");
 writeFileSync(NOT_PEM, "not a certificate\n");
 const HUB = "tls://s3cret-bus-token-0123@nats.aios.example.com:443";
 
-function errorOf(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig({ ...base, ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
+const errorOf = (env: Record<string, string>): ConfigError => configErrorOf({ ...base, ...env });
 
 describe("bus TLS settings", () => {
   it("nats:// URLs stay plain; a tls:// URL upgrades when the server offers TLS", () => {

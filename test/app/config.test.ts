@@ -3,17 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../app/src/config.ts";
+import { configErrorOf } from "../helpers/config-error.ts";
 
 const base = { AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_DEVICE: "laptop", AIOS_TOKEN: "a-token-of-16-chars-or-more" };
 
-function errorOf(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
+const errorOf = configErrorOf;
 
 describe("service configuration (environment only)", () => {
   it("applies role defaults: cell on 8000, discovery on 8001 with a derived id", () => {

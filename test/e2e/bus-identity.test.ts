@@ -16,7 +16,9 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNatsConfig, renderNatsSecrets, type BusUser, type NatsListen } from "../../infra/render/nats.ts";
-import { busPassword, deviceBusMembers, leafDeviceMembers, type BusMember, type LeafDevice } from "../../infra/identities.ts";
+import { busCertificate, busFleetKey, busPassword, deviceBusMembers, leafDeviceMembers, type BusMember, type LeafDevice } from "../../infra/identities.ts";
+import { Signing } from "../../app/src/lib/signing.ts";
+import type { BusRole } from "../../infra/render/nats-permissions.ts";
 import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { api, type ServiceHandle } from "../helpers/service.ts";
@@ -36,12 +38,22 @@ const LAPTOP_MEMBERS = deviceBusMembers("laptop", [{ name: "delta", kind: "cell"
 
 const health = async (s: ServiceHandle) => (await api("GET", `${s.url}/health`)).json as { status: string; reasons: string[] };
 
-/** aios_bus_denied_total{operation=…} from a member's /metrics (0 when never counted). */
-async function denied(s: ServiceHandle, operation: "publish" | "subscription"): Promise<number> {
+/** A counter with one label from a member's /metrics (0 when never counted). */
+async function counted(s: ServiceHandle, metric: string, label: string): Promise<number> {
   const text = await (await fetch(`${s.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("aios_bus_denied_total{") && l.includes(`operation="${operation}"`));
+  const line = text.split("\n").find((l) => l.startsWith(`${metric}{`) && l.includes(label));
   return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
 }
+
+/** aios_bus_denied_total{operation=…}: what the bus refused the member. */
+const denied = (s: ServiceHandle, operation: "publish" | "subscription") => counted(s, "aios_bus_denied_total", `operation="${operation}"`);
+
+/** aios_bus_rejected_total{channel=…}: what the member refused for its signature. */
+const rejected = (s: ServiceHandle, channel: string) => counted(s, "aios_bus_rejected_total", `channel="${channel}"`);
+
+/** How a program holding a member's password would sign, as that member's app does. */
+const signingAs = (id: string, role: BusRole = "cell"): Signing =>
+  new Signing({ member: id, role, password: busPassword(BUS_ROOT, id), cert: busCertificate(BUS_ROOT, { id, role }), fleetKey: busFleetKey(BUS_ROOT) });
 
 /** The messages of a member's JSON log lines. */
 const logLines = (s: ServiceHandle): string[] =>
@@ -179,45 +191,84 @@ describe.runIf(hasTool("nats-server"))("each member its own bus user (rendered p
       const forged = { id: "forged-1", from: "alpha", to: "delta", body: "forged", sent_at: new Date().toISOString() };
       await expect(js.publish("aios.msg.alpha.to.delta", JSON.stringify(forged))).rejects.toThrow(/Permissions Violation/i);
       await expect(js.publish("$KV.aios_presence.alpha", "{}")).rejects.toThrow(/Permissions Violation/i);
-      // the same body under beta's own subject arrives, as from beta
+      // under beta's own subject: refused unsigned; signed by beta, it arrives as from beta
+      const refusedBefore = await rejected(delta, "message");
       await js.publish("aios.msg.beta.to.delta", JSON.stringify({ ...forged, id: "forged-2" }));
-      const got = await waitInbox(delta.url, ["forged-2"]);
-      expect(got.find((m) => m.id === "forged-2")?.from).toBe("beta");
-      expect(got.find((m) => m.id === "forged-1")).toBeUndefined();
+      await waitFor("delta to refuse the unsigned message", async () => (await rejected(delta, "message")) > refusedBefore);
+      const subject = "aios.msg.beta.to.delta";
+      await js.publish(subject, signingAs("beta").seal(subject, { ...forged, id: "forged-3" }));
+      const got = await waitInbox(delta.url, ["forged-3"]);
+      expect(got.find((m) => m.id === "forged-3")?.from).toBe("beta");
+      expect(got.filter((m) => m.id === "forged-1" || m.id === "forged-2")).toEqual([]);
 
     } finally {
       await nc.close();
     }
   });
 
-  // A known gap of nats-server 2.9.10 (and still open upstream, nats-io/nats-server#8274): a member
-  // allowed to make any consumer can make a push consumer whose deliver subject is another
-  // member's message subject, and the server then publishes stored messages there on its behalf.
-  // Subject permissions cannot close it; this test fails (so `it.fails` passes) for as long as
-  // the server stores such a delivery, and starts failing once a server refuses it.
-  it.fails("KNOWN GAP: a consumer's deliver subject does not carry its creator's publish permissions", async () => {
-    const forgedSubject = "aios.msg.alpha.to.delta";
+  // A gap of nats-server 2.9.10, still open upstream (nats-io/nats-server#8274): a member allowed
+  // to make any consumer (its KV watches are push consumers) can give one another member's
+  // subject as its deliver subject, and the server then publishes there on its behalf, to
+  // whoever listens. Each receiver refuses what it gets, since none of it carries a signature of
+  // the sender the subject names for that subject (app/src/lib/signing.ts).
+  it("what a member's consumer delivers onto another's subject reaches the receiver, who refuses it and says so", async () => {
+    const before = await rejected(alpha, "task");
     const nc = await connectAs(hub.url, "beta");
+    const deliver_subject = "aios.task.exec.alpha"; // a task for alpha, as if from the vscode-bridge
     try {
+      // beta's presence record, each time beta beats
       const created = await nc.request(
         "$JS.API.CONSUMER.CREATE.KV_aios_presence",
-        JSON.stringify({ stream_name: "KV_aios_presence", config: { deliver_subject: forgedSubject, ack_policy: "none", deliver_policy: "all" } }),
+        JSON.stringify({ stream_name: "KV_aios_presence", config: { deliver_subject, filter_subject: "$KV.aios_presence.beta", ack_policy: "none", deliver_policy: "last_per_subject" } }),
         { timeout: 2000 },
       );
-      expect(created.json<{ error?: unknown }>().error).toBeDefined();
+      expect(created.json<{ error?: unknown }>().error).toBeUndefined(); // the server's gap, still there
+      await waitFor("alpha to refuse the task", async () => (await rejected(alpha, "task")) > before);
+      expect(logLines(alpha)).toContain(`refused a task on "${deliver_subject}": signed by "beta" (cell), who may not send this`);
+      expect(await health(alpha)).toMatchObject({ status: "ok" });
     } finally {
+      // the forging consumer goes, or a restarted hub would recover it
       await nc.close();
+      const op = await connect({ servers: hub.url, ...operatorAuth });
+      const jsm = await op.jetstreamManager();
+      for await (const c of jsm.consumers.list("KV_aios_presence")) {
+        if (c.config.deliver_subject === deliver_subject) await jsm.consumers.delete("KV_aios_presence", c.name);
+      }
+      await op.close();
     }
-    await new Promise((r) => setTimeout(r, 1500));
+  });
+
+  // What reaches a stream under a member's subject without that member's signature for it: as
+  // the gap above would store it where a stream counts as interest, or a tampered leaf server
+  // (on 2.9 and 2.10 the hub leaves the leaf rights to the leaf, see docs/architecture.md).
+  it("a message or presence record stored under a member's subject that it did not sign for that subject is refused", async () => {
     const op = await connect({ servers: hub.url, ...operatorAuth });
-    const jsm = await op.jetstreamManager();
-    const stored = await jsm.streams.info("AIOS_MESSAGES", { subjects_filter: "aios.msg.alpha.to.delta" });
-    // the forging consumer goes, or a restarted hub would recover it and flood delta's inbox again
-    for await (const c of jsm.consumers.list("KV_aios_presence")) {
-      if (c.config.deliver_subject === forgedSubject) await jsm.consumers.delete("KV_aios_presence", c.name);
+    const js = op.jetstream();
+    const target = "aios.msg.alpha.to.delta";
+    const message = (id: string) => ({ id, from: "alpha", to: "delta", body: "forged", sent_at: new Date().toISOString() });
+    const before = { message: await rejected(delta, "message"), presence: await rejected(delta, "presence") };
+    try {
+      const forged = [
+        JSON.stringify(message("unsigned-1")),
+        signingAs("beta").seal("aios.msg.beta.to.delta", message("beta-for-itself-1")), // beta's own, replayed under alpha's subject
+        signingAs("alpha").seal("aios.msg.alpha.to.beta", message("alpha-to-beta-1")), // alpha's own, for another receiver
+      ];
+      for (const text of forged) await js.publish(target, text);
+      const impostor = { ...(await waitPeer(delta.url, "alpha", "up")), url: "http://impostor.invalid:1", heartbeat: new Date().toISOString() };
+      await js.publish("$KV.aios_presence.alpha", signingAs("beta").seal("$KV.aios_presence.beta", impostor));
+      // control: the same path with alpha's signature for this subject is taken
+      await js.publish(target, signingAs("alpha").seal(target, message("alpha-signed-1")));
+      const got = await waitInbox(delta.url, ["alpha-signed-1"]);
+      expect(got.find((m) => m.id === "alpha-signed-1")?.from).toBe("alpha");
+      expect(got.filter((m) => ["unsigned-1", "beta-for-itself-1", "alpha-to-beta-1"].includes(m.id))).toEqual([]);
+      await waitFor("delta to refuse the three messages and the record", async () =>
+        (await rejected(delta, "message")) >= before.message + 3 && (await rejected(delta, "presence")) > before.presence);
+      expect((await waitPeer(delta.url, "alpha", "up")).url).toBe(alpha.url);
+      expect(logLines(delta)).toContain(`refused a message on "${target}": unsigned`);
+      expect(logLines(delta)).toContain('refused a presence on "$KV.aios_presence.alpha": signed by "beta" (cell), who may not send this');
+    } finally {
+      await op.close();
     }
-    await op.close();
-    expect(stored.state.subjects?.["aios.msg.alpha.to.delta"] ?? 0).toBe(0);
   });
 
   it("the hub takes no leaf link without credentials, nor with a member's", async () => {
@@ -303,7 +354,8 @@ describe.runIf(hasTool("nats-server"))("each member its own bus user (rendered p
       const bridge = await connectAs(hub.url, "vscode-bridge-desktop");
       try {
         const job = { id: "across-1", task_type: "echo", payload: { message: "across the leaf" }, timeout_ms: 5000, attempt: 1 };
-        const answer = (await bridge.request("aios.task.exec.delta", JSON.stringify(job), { timeout: 5000 })).json<{ status: string; cell_id: string; result: unknown }>();
+        const exec = "aios.task.exec.delta";
+        const answer = (await bridge.request(exec, signingAs("vscode-bridge-desktop", "vscode-bridge").seal(exec, job), { timeout: 5000 })).json<{ status: string; cell_id: string; result: unknown }>();
         expect(answer).toMatchObject({ status: "completed", cell_id: "delta" });
       } finally {
         await bridge.close();

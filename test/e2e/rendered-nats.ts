@@ -14,7 +14,9 @@ import {
   type NatsOptions,
   type NatsRole,
 } from "../../infra/render/nats.ts";
-import { busPassword, busUser, leafBusUser, leafCredential, type BusMember } from "../../infra/identities.ts";
+import { busCertificate, busFleetKey, busPassword, busUser, leafBusUser, leafCredential, type BusMember } from "../../infra/identities.ts";
+import { ROLES } from "../../app/src/config.ts";
+import type { BusRole } from "../../infra/render/nats-permissions.ts";
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import { startLinkProxy, type LinkProxy } from "../helpers/link-proxy.ts";
 import { stopServer } from "../helpers/nats.ts";
@@ -50,8 +52,19 @@ export const BUS_ROOT = "bus-root-for-the-e2e-suites-0123456789";
 /** The users a server lists: the operator's and the members'. */
 export const busUsers = (members: BusMember[]): BusUser[] => [OPERATOR_ID, ...members].map((m) => busUser(BUS_ROOT, typeof m === "string" ? { id: m, role: "operator" } : m));
 
-/** How a member signs in to the bus: its own user and password, as the stack hands them over. */
-export const memberBusEnv = (id: string): Record<string, string> => ({ AIOS_NATS_USER: id, AIOS_NATS_TOKEN: busPassword(BUS_ROOT, id) });
+/** A member's bus role from its id: an organelle's is `<role>-<device>`, anything else is a cell. */
+const roleOf = (id: string): BusRole => ROLES.find((r) => r !== "cell" && id.startsWith(`${r}-`)) ?? "cell";
+
+/**
+ * How a member signs in to the bus and signs what it sends: its own user and password, its
+ * certificate and the fleet's key, as the stack hands them over.
+ */
+export const memberBusEnv = (id: string, role: BusRole = roleOf(id)): Record<string, string> => ({
+  AIOS_NATS_USER: id,
+  AIOS_NATS_TOKEN: busPassword(BUS_ROOT, id),
+  AIOS_BUS_CERT: busCertificate(BUS_ROOT, { id, role }),
+  AIOS_BUS_FLEET_KEY: busFleetKey(BUS_ROOT),
+});
 
 /** The operator's connection options (nats.js), for a test that looks at the bus directly. */
 export const operatorAuth = { user: OPERATOR_ID, pass: busPassword(BUS_ROOT, OPERATOR_ID) };

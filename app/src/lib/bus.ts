@@ -55,8 +55,12 @@ export interface Rejection {
   reason: string;
 }
 
-/** At most one log line per channel this often about refused payloads (a replayed stream is thousands). */
+/**
+ * At most one log line per channel and subject this often about refused payloads (a stream
+ * replayed onto a subject is thousands), for at most this many subjects at once.
+ */
 const REJECT_LOG_MS = 5000;
+const REJECT_LOG_LIMIT = 256;
 
 /** How often a connected bus asks JetStream whether it answers. */
 const JS_PROBE_MS = 2000;
@@ -85,6 +89,7 @@ export class Bus extends EventEmitter {
   private probeTimer: NodeJS.Timeout | undefined;
 
   private readonly opts: BusOptions;
+  /** When a refusal was last logged, by channel and subject, and how many were not logged since. */
   private readonly rejectLog = new Map<string, { at: number; more: number }>();
 
   constructor(opts: BusOptions) {
@@ -116,13 +121,15 @@ export class Bus extends EventEmitter {
     if (opened.ok) return opened.value;
     this.emit("rejected", { channel, reason: opened.reason } satisfies Rejection);
     const now = Date.now();
-    const last = this.rejectLog.get(channel);
+    const where = `${channel} ${scope}`;
+    const last = this.rejectLog.get(where);
     if (last && now - last.at < REJECT_LOG_MS) {
       last.more++;
     } else {
       const more = last?.more ? ` (and ${last.more} more refused since the last report)` : "";
       this.opts.log.warn(`refused a ${channel} on "${scope}": ${opened.reason}${more}`);
-      this.rejectLog.set(channel, { at: now, more: 0 });
+      if (this.rejectLog.size >= REJECT_LOG_LIMIT) this.rejectLog.clear();
+      this.rejectLog.set(where, { at: now, more: 0 });
     }
     return undefined;
   }

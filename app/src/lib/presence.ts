@@ -3,6 +3,7 @@
 // the down threshold (or that was marked stopped) counts as down.
 import { StorageType, type KV } from "nats";
 import type { Bus } from "./bus.ts";
+import { kvScope } from "./signing.ts";
 
 export const PRESENCE_BUCKET = "aios_presence";
 
@@ -63,11 +64,10 @@ export class Presence {
     void (async () => {
       for await (const e of iter) {
         if (e.operation === "PUT") {
-          try {
-            this.records.set(e.key, e.json<PresenceRecord>());
-          } catch {
-            // a malformed record is ignored rather than taking the view down
-          }
+          // signed by the member itself, or by discovery (it writes HTTP-only peers' records);
+          // a refused or malformed record leaves the view as it was
+          const r = this.bus.open<PresenceRecord>("presence", kvScope(PRESENCE_BUCKET, e.key), e.string(), (s) => s.member === e.key || s.role === "discovery");
+          if (r?.cell_id === e.key) this.records.set(e.key, r);
         } else {
           this.records.delete(e.key);
         }
@@ -85,7 +85,7 @@ export class Presence {
     this.records.set(record.cell_id, record);
     if (!this.kv || !this.bus.connected) return;
     try {
-      await this.kv.put(record.cell_id, JSON.stringify(record));
+      await this.kv.put(record.cell_id, this.bus.seal(kvScope(PRESENCE_BUCKET, record.cell_id), record));
     } catch {
       // the bus dropped mid-call; the next heartbeat after reconnect republishes
     }

@@ -30,6 +30,9 @@ const fleetKey = (busRoot: string): KeyObject => keyFromSeed(createHmac("sha256"
 /** What the fleet's certificate of a member says: this key signs for this member in this role. */
 const certText = (member: string, role: string, key: string): Buffer => Buffer.from(`aios-member-key\n${member}\n${role}\n${key}`);
 
+/** What a KV record is signed for: its key's subject in the bucket's stream. */
+export const kvScope = (bucket: string, key: string): string => `$KV.${bucket}.${key}`;
+
 /** The fleet's public key (AIOS_BUS_FLEET_KEY), from the bus root. */
 export const fleetPublicKey = (busRoot: string): string => rawPublicKey(fleetKey(busRoot));
 
@@ -87,7 +90,14 @@ export const unsigned: Sealer = {
 /** Certificates already checked, by their text: a verify costs ~130 µs, a member sends thousands. */
 const CHECKED_LIMIT = 1024;
 
-export class SigningError extends Error {}
+/** A member's signing settings are wrong: `field` is the one at fault. */
+export class SigningError extends Error {
+  readonly field: "fleetKey" | "cert";
+  constructor(field: "fleetKey" | "cert", message: string) {
+    super(message);
+    this.field = field;
+  }
+}
 
 /** Signs with a member's own key and accepts what carries a certificate of the fleet's key. */
 export class Signing implements Sealer {
@@ -100,14 +110,14 @@ export class Signing implements Sealer {
 
   /** Throws SigningError when the certificate is not the fleet's for this member, role and password. */
   constructor(o: { member: string; role: string; password: string; cert: string; fleetKey: string }) {
-    if (!B64URL_KEY.test(o.fleetKey)) throw new SigningError("expected the fleet's public key, 43 base64url characters");
-    if (!B64URL_SIG.test(o.cert)) throw new SigningError("expected a certificate, 86 base64url characters");
+    if (!B64URL_KEY.test(o.fleetKey)) throw new SigningError("fleetKey", "expected the fleet's public key, 43 base64url characters");
+    if (!B64URL_SIG.test(o.cert)) throw new SigningError("cert", "expected a certificate, 86 base64url characters");
     this.self = { member: o.member, role: o.role };
     this.key = memberKey(o.password);
     this.fleet = publicKeyFrom(o.fleetKey);
     const pub = rawPublicKey(this.key);
     if (!verify(null, certText(o.member, o.role, pub), this.fleet, Buffer.from(o.cert, "base64url"))) {
-      throw new SigningError(`the certificate is not the fleet's for member "${o.member}" as ${o.role} with this bus password`);
+      throw new SigningError("cert", `the certificate is not the fleet's for member "${o.member}" as ${o.role} with this bus password`);
     }
     this.fieldHead = JSON.stringify({ member: o.member, role: o.role, key: pub, cert: o.cert }).slice(0, -1);
   }

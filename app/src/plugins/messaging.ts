@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import fp from "fastify-plugin";
 import type { FastifyPluginAsync } from "fastify";
-import { AckPolicy, DeliverPolicy, nanos, RetentionPolicy, type JsMsg } from "nats";
+import { AckPolicy, DeliverPolicy, nanos, RetentionPolicy, type JetStreamClient, type JsMsg } from "nats";
 import { DurableConsumer } from "../lib/durable-consumer.ts";
 import { Inbox, InboxSyncError, type Message } from "../lib/inbox.ts";
 import { Outbox } from "../lib/outbox.ts";
@@ -68,15 +68,14 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
   };
 
   const receive = (m: JsMsg): void => {
-    let msg: Message;
     const from = senderOf(m.subject);
-    try {
-      if (!from) throw new Error("no sender in the subject");
-      msg = { ...m.json<Message>(), from };
-    } catch {
+    // signed by the member the subject names, for this subject (lib/signing.ts)
+    const signed = from ? bus.open<Message>("message", m.subject, m.string(), (s) => s.member === from) : undefined;
+    if (!from || !signed) {
       m.term(); // not a message this network sends; never redeliver it
       return;
     }
+    const msg: Message = { ...signed, from };
     if (msg.to === "*" && msg.from === cellId) {
       m.ack(); // a cell does not receive its own broadcast
       return;
@@ -106,6 +105,11 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
       ),
   );
 
+  const publish = async (js: JetStreamClient, message: Message): Promise<void> => {
+    const subject = subjectFor(message.from, message.to);
+    await js.publish(subject, bus.seal(subject, message), { msgID: message.id, timeout: 2000 });
+  };
+
   const drainOutbox = async (): Promise<void> => {
     try {
       const pending = outbox.pending();
@@ -117,7 +121,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
         // on the one connection; each leaves the outbox once acknowledged.
         const sent = await Promise.allSettled(
           pending.slice(i, i + DRAIN_WINDOW).map(async ({ name, message }) => {
-            await js.publish(subjectFor(message.from, message.to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+            await publish(js, message);
             outbox.remove(name);
             metrics.messagesPublished.inc();
           }),
@@ -157,7 +161,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
     // a publish would only wait out its timeout, holding the request 2 s
     if (bus.connected && bus.js && !bus.jetStreamLost) {
       try {
-        await bus.js.publish(subjectFor(cellId, to), JSON.stringify(message), { msgID: message.id, timeout: 2000 });
+        await publish(bus.js, message);
         metrics.messagesPublished.inc();
         return { id: message.id, queued: false };
       } catch {

@@ -2,6 +2,7 @@
 // record with capacity (their task worker runs). Shared by the dispatcher and the vscode-bridge.
 import { StorageType } from "nats";
 import type { Bus } from "../lib/bus.ts";
+import { kvScope } from "../lib/signing.ts";
 import type { Presence } from "../lib/presence.ts";
 import { LOAD_BUCKET, type CellLoad } from "./protocol.ts";
 
@@ -29,11 +30,10 @@ export class CellLoads {
       void (async () => {
         for await (const e of iter) {
           if (e.operation === "PUT") {
-            try {
-              this.loads.set(e.key, e.json<CellLoad>());
-            } catch {
-              continue; // a malformed record is ignored
-            }
+            // signed by the cell itself; a refused or malformed record is ignored
+            const l = bus.open<CellLoad>("task load", kvScope(LOAD_BUCKET, e.key), e.string(), (s) => s.member === e.key);
+            if (l?.cell_id !== e.key) continue;
+            this.loads.set(e.key, l);
           } else {
             this.loads.delete(e.key);
           }

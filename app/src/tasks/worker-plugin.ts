@@ -7,6 +7,7 @@ import { Counter, Gauge } from "prom-client";
 import { JSONCodec, StorageType, type KV, type Msg, type Subscription } from "nats";
 import { parseTaskWorkerConfig } from "./config.ts";
 import { TaskRunner } from "./runner.ts";
+import { kvScope } from "../lib/signing.ts";
 import {
   assignSubject,
   cancelSubject,
@@ -60,7 +61,7 @@ const taskWorker: FastifyPluginAsync = async (app) => {
     try {
       do {
         again = false;
-        if (kv && bus.connected) await kv.put(cellId, JSON.stringify(loadRecord())).catch(() => undefined);
+        if (kv && bus.connected) await kv.put(cellId, bus.seal(kvScope(LOAD_BUCKET, cellId), loadRecord())).catch(() => undefined);
       } while (again);
     } finally {
       publishing = false;
@@ -75,7 +76,8 @@ const taskWorker: FastifyPluginAsync = async (app) => {
   const publishOutcome = async (o: JobOutcome): Promise<boolean> => {
     if (!bus.connected || !bus.js) return false;
     try {
-      await bus.js.publish(resultSubject(o.cell_id, o.id), JSON.stringify(o), { msgID: `${o.id}:${o.attempt}:${o.cell_id}`, timeout: 2000 });
+      const subject = resultSubject(o.cell_id, o.id);
+      await bus.js.publish(subject, bus.seal(subject, o), { msgID: `${o.id}:${o.attempt}:${o.cell_id}`, timeout: 2000 });
       return true;
     } catch {
       return false;
@@ -91,14 +93,14 @@ const taskWorker: FastifyPluginAsync = async (app) => {
   }, RESULT_RETRY_MS);
   retry.unref();
 
-  /** Decodes a job and starts it; answers a refusal itself. */
-  const take = (m: Msg): { job: Job; done: Promise<JobOutcome>; started_at: string } | undefined => {
-    let job: Job;
-    try {
-      job = codec.decode(m.data) as Job;
-    } catch {
-      return undefined; // not a job this network sends
-    }
+  /**
+   * Decodes a job signed for `subject` by a member of `sender`'s role and starts it; answers a
+   * refusal itself. The subject is the subscription's: what a consumer delivers onto it arrives
+   * under the subject it was stored with (nats-io/nats-server#8274).
+   */
+  const take = (m: Msg, subject: string, sender: string): { job: Job; done: Promise<JobOutcome>; started_at: string } | undefined => {
+    const job = bus.open<Job>("task", subject, m.string(), (s) => s.role === sender);
+    if (!job) return undefined; // not a job this network sends
     const run = stopping ? { refused: `cell ${cellId} is stopping` } : runner.start(job);
     if ("refused" in run) {
       m.respond(codec.encode({ accepted: false, reason: run.refused } satisfies JobReply));
@@ -108,7 +110,7 @@ const taskWorker: FastifyPluginAsync = async (app) => {
   };
 
   const onAssign = (m: Msg): void => {
-    const taken = take(m);
+    const taken = take(m, assignSubject(cellId), "task-dispatcher");
     if (!taken) return;
     m.respond(codec.encode({ accepted: true, started_at: taken.started_at } satisfies JobReply));
     void taken.done.then(async (o) => {
@@ -119,7 +121,7 @@ const taskWorker: FastifyPluginAsync = async (app) => {
   };
 
   const onExec = (m: Msg): void => {
-    const taken = take(m);
+    const taken = take(m, execSubject(cellId), "vscode-bridge");
     void taken?.done.then((o) => {
       executed.inc({ task_type: taken.job.task_type, status: o.status });
       m.respond(codec.encode(o));
@@ -138,8 +140,8 @@ const taskWorker: FastifyPluginAsync = async (app) => {
         nc.subscribe(cancelSubject(cellId), {
           callback: (err, m) => {
             if (err) return;
-            const { id, reason } = codec.decode(m.data) as { id: string; reason: string };
-            runner.cancel(id, reason);
+            const cancel = bus.open<{ id: string; reason: string }>("task cancel", cancelSubject(cellId), m.string(), (s) => s.role === "task-dispatcher");
+            if (cancel) runner.cancel(cancel.id, cancel.reason);
           },
         }),
       );

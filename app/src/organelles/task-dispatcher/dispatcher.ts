@@ -8,6 +8,7 @@ import { AckPolicy, DeliverPolicy, JSONCodec, nanos, StorageType, type JsMsg, ty
 import type { Bus } from "../../lib/bus.ts";
 import { DurableConsumer } from "../../lib/durable-consumer.ts";
 import type { Presence } from "../../lib/presence.ts";
+import { kvScope } from "../../lib/signing.ts";
 import type { CellLoads } from "../../tasks/cell-loads.ts";
 import {
   assignSubject,
@@ -104,15 +105,15 @@ export class Dispatcher {
   }
 
   private async onResult(m: JsMsg): Promise<void> {
-    let o: JobOutcome;
-    try {
-      o = m.json<JobOutcome>();
-    } catch {
+    // the bus lets a cell publish outcomes only under its own id, and the outcome carries that
+    // cell's signature for this subject: trust the subject, not the body
+    const cell = resultCell(m.subject);
+    const o = this.d.bus.open<JobOutcome>("task outcome", m.subject, m.string(), (s) => s.member === cell);
+    if (!o) {
       m.term();
       return;
     }
-    // the bus lets a cell publish outcomes only under its own id: trust the subject, not the body
-    await this.applyOutcome({ ...o, cell_id: resultCell(m.subject) ?? o.cell_id });
+    await this.applyOutcome({ ...o, cell_id: cell ?? o.cell_id });
     m.ack();
   }
 
@@ -124,11 +125,9 @@ export class Dispatcher {
     void (async () => {
       for await (const e of iter) {
         if (e.operation !== "PUT") continue;
-        try {
-          this.adopt(e.json<TaskRecord>());
-        } catch {
-          // a record this version cannot read is left alone
-        }
+        // written by a dispatcher; a record refused, or one this version cannot read, is left alone
+        const r = this.d.bus.open<TaskRecord>("task record", kvScope(TASK_BUCKET, e.key), e.string(), (s) => s.role === "task-dispatcher");
+        if (r?.id === e.key) this.adopt(r);
       }
     })();
     await done;
@@ -155,7 +154,7 @@ export class Dispatcher {
 
   /** Stores a record; resolves false (and retries at the next connect) when the bus did not take it. */
   private save(r: TaskRecord): Promise<boolean> {
-    const text = JSON.stringify(r);
+    const text = this.d.bus.seal(kvScope(TASK_BUCKET, r.id), r);
     const prev = this.writes.get(r.id) ?? Promise.resolve(true);
     const next = prev.then(async () => {
       try {
@@ -263,7 +262,8 @@ export class Dispatcher {
     this.cellSet(cellId).add(r.id);
     let reply: JobReply;
     try {
-      const m = await this.d.bus.nc!.request(assignSubject(cellId), codec.encode(job), { timeout: ASSIGN_TIMEOUT_MS });
+      const subject = assignSubject(cellId);
+      const m = await this.d.bus.nc!.request(subject, this.d.bus.seal(subject, job), { timeout: ASSIGN_TIMEOUT_MS });
       reply = codec.decode(m.data) as JobReply;
     } catch (err) {
       reply = { accepted: false, reason: `no answer from ${cellId}: ${(err as Error).message}` };
@@ -294,7 +294,8 @@ export class Dispatcher {
   }
 
   private cancel(cellId: string, id: string, reason: string): void {
-    if (this.d.bus.connected) this.d.bus.nc?.publish(cancelSubject(cellId), codec.encode({ id, reason }));
+    const subject = cancelSubject(cellId);
+    if (this.d.bus.connected) this.d.bus.nc?.publish(subject, this.d.bus.seal(subject, { id, reason }));
   }
 
   /** The first outcome wins, whichever attempt it comes from; later ones are dropped. */

@@ -40,7 +40,8 @@ const vscodeBridge: FastifyPluginAsync = async (app) => {
     for (const cell of loads.candidates().filter((c) => c.running < c.capacity)) {
       let answer: JobOutcome | JobReply;
       try {
-        const m = await app.bus.nc!.request(execSubject(cell.cell_id), codec.encode(job), { timeout: timeoutMs });
+        const subject = execSubject(cell.cell_id);
+        const m = await app.bus.nc!.request(subject, app.bus.seal(subject, job), { timeout: timeoutMs });
         answer = codec.decode(m.data) as JobOutcome | JobReply;
       } catch (err) {
         const e = err as Error & { code?: string };
