@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { EXIT_ATTENTION, EXIT_OK, runCommand } from "./lib/cli.ts";
 import { fromBus, fromDiscovery, type FleetCell } from "./lib/fleet-view.ts";
 import { maskUrl } from "../app/src/lib/mask.ts";
+import { FleetVerifier } from "../app/src/lib/signing.ts";
 import { parseMs, probe } from "./lib/probe.ts";
 import { listStacks, PulumiMissingError } from "./lib/pulumi.ts";
 import { readEndpoints } from "./lib/stack-endpoints.ts";
@@ -29,6 +30,15 @@ function natsToken(env: NodeJS.ProcessEnv): string | undefined {
     return readFileSync(file, "utf8").trim();
   } catch (err) {
     throw new Error(`AIOS_NATS_TOKEN_FILE: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "error"})`, { cause: err });
+  }
+}
+
+/** The fleet key's verifier, or an error naming AIOS_BUS_FLEET_KEY. */
+function fleetVerifier(key: string): FleetVerifier {
+  try {
+    return new FleetVerifier(key);
+  } catch (err) {
+    throw new Error(`AIOS_BUS_FLEET_KEY: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -76,7 +86,11 @@ async function main(): Promise<number> {
     const servers = nats.split(",").map((s) => s.trim()).filter(Boolean);
     const downAfterMs = parseMs("AIOS_DOWN_AFTER_MS", env.AIOS_DOWN_AFTER_MS, 3000);
     const token = natsToken(env);
-    view = { source: `bus at ${servers.map(maskUrl).join(", ")}`, cells: await fromBus(servers, { user: env.AIOS_NATS_USER || undefined, token, downAfterMs, timeoutMs }) };
+    // with the fleet's key (stack output busFleetKey), records are checked as the members check them
+    const opener = env.AIOS_BUS_FLEET_KEY ? fleetVerifier(env.AIOS_BUS_FLEET_KEY) : undefined;
+    const refused: string[] = [];
+    view = { source: `bus at ${servers.map(maskUrl).join(", ")}`, cells: await fromBus(servers, { user: env.AIOS_NATS_USER || undefined, token, downAfterMs, timeoutMs, opener, refused }) };
+    if (refused.length) console.error(`presence records refused (not signed by their member): ${refused.join(", ")}`);
   } else {
     view = await fromStacks(timeoutMs);
   }

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { hasTool } from "../helpers/tools.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { runTool } from "./fake-pulumi.ts";
+import { connect } from "nats";
+import { fleetPublicKey, memberCertificate, Signing } from "../../app/src/lib/signing.ts";
 
 const TOKEN = "bus-token-0123456789abcdef";
 
@@ -57,5 +59,31 @@ describe.runIf(hasTool("nats-server"))("npm run fleet on a bus with a token", ()
     const run = await fleet({ AIOS_NATS_TOKEN_FILE: join(dir, "missing") });
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toBe(`error: AIOS_NATS_TOKEN_FILE: cannot read "${join(dir, "missing")}" (ENOENT)`);
+  });
+
+  it("with the fleet's key, lists only presence records signed by their member, and names the others", async () => {
+    const root = "bus-root-of-the-fleet-tool-test-0123456789";
+    const signer = (id: string) => {
+      const password = `password-of-${id}-0123456789`;
+      return new Signing({ member: id, role: "cell", password, cert: memberCertificate(root, id, "cell", password), fleetKey: fleetPublicKey(root) });
+    };
+    const record = (id: string) => ({ cell_id: id, role: "cell", device: "desktop", url: `http://127.0.0.1:1/${id}`, consciousness_level: 3, version: "0.1.0", heartbeat: new Date().toISOString(), transport: "bus" });
+    const nc = await connect({ servers: nats.url, token: TOKEN });
+    try {
+      const kv = await nc.jetstream().views.kv("aios_presence");
+      await kv.put("alpha", signer("alpha").seal("$KV.aios_presence.alpha", record("alpha")));
+      await kv.put("beta", signer("gamma").seal("$KV.aios_presence.gamma", record("beta"))); // gamma's, under beta's key
+      await kv.put("delta", JSON.stringify(record("delta")));
+    } finally {
+      await nc.close();
+    }
+    const env = { AIOS_NATS_TOKEN_FILE: join(dir, "nats-token") };
+    const checked = await fleet({ ...env, AIOS_BUS_FLEET_KEY: fleetPublicKey(root) });
+    const listed = (out: string) => ["alpha", "beta", "delta"].filter((id) => new RegExp(`\\b${id}\\b`).test(out.split("\n").slice(1).join("\n")));
+    expect(listed(checked.stdout)).toEqual(["alpha"]);
+    expect(checked.stderr).toContain('presence records refused (not signed by their member): beta (signed by "gamma" (cell), who may not send this), delta (unsigned)');
+    // without the key, every record is listed, as before signing
+    expect(listed((await fleet(env)).stdout)).toEqual(["alpha", "beta", "delta"]);
+    expect((await fleet({ ...env, AIOS_BUS_FLEET_KEY: "not-a-key" })).stderr).toContain("error: AIOS_BUS_FLEET_KEY: expected the fleet's public key");
   });
 });

@@ -3,7 +3,8 @@
 import { connect, type KV } from "nats";
 import { z } from "zod";
 import { probe } from "./probe.ts";
-import { PRESENCE_BUCKET, type PresenceRecord } from "../../app/src/lib/presence.ts";
+import { mayWritePresence, PRESENCE_BUCKET, type PresenceRecord } from "../../app/src/lib/presence.ts";
+import { kvScope, unsigned, type Opener } from "../../app/src/lib/signing.ts";
 import { maskUrl } from "../../app/src/lib/mask.ts";
 
 export interface FleetCell {
@@ -51,7 +52,7 @@ export async function fromDiscovery(baseUrl: string, timeoutMs: number, ca?: str
  * The latest record of every key: a watcher replays the last value per key, then reports it has
  * caught up. (kv.keys() can end early while cells heartbeat into the bucket.)
  */
-async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
+async function snapshot(kv: KV, timeoutMs: number, opener: Opener, refused: string[]): Promise<PresenceRecord[]> {
   const latest = new Map<string, PresenceRecord>();
   let caughtUp = false;
   let iter: Awaited<ReturnType<KV["watch"]>> | undefined = undefined;
@@ -63,14 +64,12 @@ async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
   if (caughtUp) iter.stop();
   const deadline = setTimeout(() => iter.stop(), timeoutMs);
   for await (const e of iter) {
-    if (e.operation !== "PUT") latest.delete(e.key);
-    else {
-      try {
-        latest.set(e.key, e.json<PresenceRecord>());
-      } catch {
-        // a malformed record is skipped, as the app's own view does
-      }
-    }
+    latest.delete(e.key);
+    if (e.operation !== "PUT") continue;
+    // checked as the app's own view checks it; a refused or malformed record is left out
+    const r = opener.open<PresenceRecord>(kvScope(PRESENCE_BUCKET, e.key), e.string(), mayWritePresence(e.key));
+    if (r.ok && r.value.cell_id === e.key) latest.set(e.key, r.value);
+    else refused.push(`${e.key} (${r.ok ? "names another cell" : r.reason})`);
   }
   clearTimeout(deadline);
   return [...latest.values()];
@@ -78,10 +77,14 @@ async function snapshot(kv: KV, timeoutMs: number): Promise<PresenceRecord[]> {
 
 /** A bus URL fit to print: credentials in it are masked. */
 
-/** Reads every record of the presence bucket once; a record is up like in the app: fresh and not stopped. */
+/**
+ * Reads every record of the presence bucket once; a record is up like in the app: fresh and not
+ * stopped. With `opener` a fleet key's verifier, records not signed by their member (or
+ * discovery) are left out, and named in `refused`.
+ */
 export async function fromBus(
   servers: string[],
-  opts: { user?: string | undefined; token: string | undefined; downAfterMs: number; timeoutMs: number },
+  opts: { user?: string | undefined; token: string | undefined; downAfterMs: number; timeoutMs: number; opener?: Opener; refused?: string[] },
 ): Promise<FleetCell[]> {
   const where = servers.map(maskUrl).join(", ");
   let nc;
@@ -96,7 +99,7 @@ export async function fromBus(
     let records: PresenceRecord[];
     try {
       const kv = await nc.jetstream({ timeout: opts.timeoutMs }).views.kv(PRESENCE_BUCKET, { bindOnly: true });
-      records = await snapshot(kv, opts.timeoutMs);
+      records = await snapshot(kv, opts.timeoutMs, opts.opener ?? unsigned, opts.refused ?? []);
     } catch (err) {
       const msg = (err as Error).message;
       throw new Error(

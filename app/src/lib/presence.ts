@@ -3,7 +3,7 @@
 // the down threshold (or that was marked stopped) counts as down.
 import { StorageType, type KV } from "nats";
 import type { Bus } from "./bus.ts";
-import { kvScope } from "./signing.ts";
+import { kvScope, type Signer } from "./signing.ts";
 
 export const PRESENCE_BUCKET = "aios_presence";
 
@@ -28,6 +28,12 @@ export interface PeerView extends PresenceRecord {
 /** The levels of the cells up among `peers` (organelles carry no level). */
 export const cellLevels = (peers: PeerView[]): { cell_id: string; consciousness_level: number }[] =>
   peers.filter((p) => p.up && p.role === "cell").map((p) => ({ cell_id: p.cell_id, consciousness_level: p.consciousness_level }));
+
+/** Who may sign a presence record: the member itself, or discovery (it writes HTTP-only peers' records). */
+export const mayWritePresence =
+  (key: string) =>
+  (s: Signer): boolean =>
+    s.member === key || s.role === "discovery";
 
 export class Presence {
   private readonly records = new Map<string, PresenceRecord>();
@@ -64,9 +70,8 @@ export class Presence {
     void (async () => {
       for await (const e of iter) {
         if (e.operation === "PUT") {
-          // signed by the member itself, or by discovery (it writes HTTP-only peers' records);
           // a refused or malformed record leaves the view as it was
-          const r = this.bus.open<PresenceRecord>("presence", kvScope(PRESENCE_BUCKET, e.key), e.string(), (s) => s.member === e.key || s.role === "discovery");
+          const r = this.bus.open<PresenceRecord>("presence", kvScope(PRESENCE_BUCKET, e.key), e.string(), mayWritePresence(e.key));
           if (r?.cell_id === e.key) this.records.set(e.key, r);
         } else {
           this.records.delete(e.key);

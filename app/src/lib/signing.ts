@@ -54,12 +54,16 @@ interface SignatureField extends Signer {
 
 export type Opened<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** How a member seals what it publishes and opens what it receives. */
-export interface Sealer {
-  /** The JSON text of `value` with this member's signature for `scope` (a subject or KV key). */
-  seal(scope: string, value: object): string;
+/** How a reader checks what it receives. */
+export interface Opener {
   /** `text` parsed, if signed for `scope` by a member `accept` takes; else why not. */
   open<T>(scope: string, text: string, accept: (s: Signer) => boolean): Opened<T>;
+}
+
+/** How a member seals what it publishes and opens what it receives. */
+export interface Sealer extends Opener {
+  /** The JSON text of `value` with this member's signature for `scope` (a subject or KV key). */
+  seal(scope: string, value: object): string;
 }
 
 const MARK = ',"signature":';
@@ -99,34 +103,20 @@ export class SigningError extends Error {
   }
 }
 
-/** Signs with a member's own key and accepts what carries a certificate of the fleet's key. */
-export class Signing implements Sealer {
-  readonly self: Signer;
-  private readonly key: KeyObject;
+/** Accepts what carries a certificate of the fleet's key (the fleet tools read with only that key). */
+export class FleetVerifier implements Opener {
   private readonly fleet: KeyObject;
-  /** This member's signature field, all but `sig`. */
-  private readonly fieldHead: string;
   private readonly checked = new Map<string, KeyObject>();
 
-  /** Throws SigningError when the certificate is not the fleet's for this member, role and password. */
-  constructor(o: { member: string; role: string; password: string; cert: string; fleetKey: string }) {
-    if (!B64URL_KEY.test(o.fleetKey)) throw new SigningError("fleetKey", "expected the fleet's public key, 43 base64url characters");
-    if (!B64URL_SIG.test(o.cert)) throw new SigningError("cert", "expected a certificate, 86 base64url characters");
-    this.self = { member: o.member, role: o.role };
-    this.key = memberKey(o.password);
-    this.fleet = publicKeyFrom(o.fleetKey);
-    const pub = rawPublicKey(this.key);
-    if (!verify(null, certText(o.member, o.role, pub), this.fleet, Buffer.from(o.cert, "base64url"))) {
-      throw new SigningError("cert", `the certificate is not the fleet's for member "${o.member}" as ${o.role} with this bus password`);
-    }
-    this.fieldHead = JSON.stringify({ member: o.member, role: o.role, key: pub, cert: o.cert }).slice(0, -1);
+  /** Throws SigningError when `fleetKey` is no public key. */
+  constructor(fleetKey: string) {
+    if (!B64URL_KEY.test(fleetKey)) throw new SigningError("fleetKey", "expected the fleet's public key, 43 base64url characters");
+    this.fleet = publicKeyFrom(fleetKey);
   }
 
-  seal(scope: string, value: object): string {
-    const body = JSON.stringify(value);
-    const sig = sign(null, Buffer.from(`${scope}\n${body}`), this.key).toString("base64url");
-    const field = `${this.fieldHead},"sig":"${sig}"}`;
-    return body === "{}" ? `{"signature":${field}}` : `${body.slice(0, -1)}${MARK}${field}}`;
+  /** True when the fleet certified `key` for this member and role. */
+  protected certifies(member: string, role: string, key: string, cert: string): boolean {
+    return verify(null, certText(member, role, key), this.fleet, Buffer.from(cert, "base64url"));
   }
 
   open<T>(scope: string, text: string, accept: (s: Signer) => boolean): Opened<T> {
@@ -160,10 +150,36 @@ export class Signing implements Sealer {
     const known = this.checked.get(id);
     if (known) return known;
     if (typeof s.key !== "string" || !B64URL_KEY.test(s.key) || typeof s.cert !== "string" || !B64URL_SIG.test(s.cert)) return undefined;
-    if (!verify(null, certText(s.member, s.role, s.key), this.fleet, Buffer.from(s.cert, "base64url"))) return undefined;
+    if (!this.certifies(s.member, s.role, s.key, s.cert)) return undefined;
     const key = publicKeyFrom(s.key);
     if (this.checked.size >= CHECKED_LIMIT) this.checked.clear();
     this.checked.set(id, key);
     return key;
+  }
+}
+
+/** Signs with a member's own key, and checks what it receives as a FleetVerifier does. */
+export class Signing extends FleetVerifier implements Sealer {
+  private readonly key: KeyObject;
+  /** This member's signature field, all but `sig`. */
+  private readonly fieldHead: string;
+
+  /** Throws SigningError when the certificate is not the fleet's for this member, role and password. */
+  constructor(o: { member: string; role: string; password: string; cert: string; fleetKey: string }) {
+    super(o.fleetKey);
+    if (!B64URL_SIG.test(o.cert)) throw new SigningError("cert", "expected a certificate, 86 base64url characters");
+    this.key = memberKey(o.password);
+    const pub = rawPublicKey(this.key);
+    if (!this.certifies(o.member, o.role, pub, o.cert)) {
+      throw new SigningError("cert", `the certificate is not the fleet's for member "${o.member}" as ${o.role} with this bus password`);
+    }
+    this.fieldHead = JSON.stringify({ member: o.member, role: o.role, key: pub, cert: o.cert }).slice(0, -1);
+  }
+
+  seal(scope: string, value: object): string {
+    const body = JSON.stringify(value);
+    const sig = sign(null, Buffer.from(`${scope}\n${body}`), this.key).toString("base64url");
+    const field = `${this.fieldHead},"sig":"${sig}"}`;
+    return body === "{}" ? `{"signature":${field}}` : `${body.slice(0, -1)}${MARK}${field}}`;
   }
 }
