@@ -1,7 +1,8 @@
 // The hidden cost of each member being its own bus user: message latency and CPU per message
 // between two cells, with the subject permissions on (the rendered hub config: every member its
-// own user, permissions checked on every publish and subscription) and as before this change
-// (one shared token, no permissions). Both setups run side by side and their rounds alternate,
+// own user, permissions checked on every publish and subscription) and every payload signed by
+// its sender and checked by its receiver (app/src/lib/signing.ts), and as before
+// (one shared token, no permissions, nothing signed). Both setups run side by side and their rounds alternate,
 // the order rotating, so drift of the shared VM's speed (stolen CPU) falls on both and each
 // round's ratio compares like with like; every round's p99 is printed.
 import { join } from "node:path";
@@ -82,7 +83,7 @@ export async function runIdentityBench(): Promise<Figure[]> {
   const setups: Setup[] = [];
   try {
     setups.push(await setUp("shared token (before)", sharedTokenBus));
-    setups.push(await setUp("own users + permissions", permissionedBus));
+    setups.push(await setUp("own users, permissions, signed", permissionedBus));
     await rotatingRounds(
       ROUNDS,
       setups.map((s) => async () => {
@@ -95,20 +96,25 @@ export async function runIdentityBench(): Promise<Figure[]> {
     const [before, after] = setups as [Setup, Setup];
     const ratio = (pick: (r: LatencyRound) => number, rounds: (s: Setup) => LatencyRound[]): number[] =>
       perRound(rounds(after).map(pick), rounds(before).map(pick));
-    const natsCpu = (r: LatencyRound): number => r.cpu["nats-server"]!;
-    const cpuOf = (s: Setup): string => median(s.fast.map(natsCpu)).toFixed(0);
+    const cpuIn = (process: string) => (r: LatencyRound): number => r.cpu[process]!;
+    const cpuFigure = (process: string): Figure => {
+      const ratios = ratio(cpuIn(process), (s) => s.fast);
+      const of = (s: Setup): string => median(s.fast.map(cpuIn(process))).toFixed(0);
+      return {
+        figure: `permissions, signed / shared token: ${process} CPU per message at 1000/s`,
+        value: `${median(ratios).toFixed(2)}×`,
+        note: `medians ${of(after)} µs vs ${of(before)} µs; rounds' ratios ${ratioList(ratios, 2)}`,
+      };
+    };
     return [
       ...setups.flatMap((s) => [...latencyFigures(`cell (${s.label})`, s.slow, 100), ...latencyFigures(`cell (${s.label})`, s.fast, 1000)]),
       {
-        figure: "permissions / shared token: p99 at 1000/s",
+        figure: "permissions, signed / shared token: p99 at 1000/s",
         value: `${median(ratio(p99, (s) => s.fast)).toFixed(2)}×`,
         note: `median of ${ROUNDS} rounds' ratios (${ratioList(ratio(p99, (s) => s.fast), 2)}); at 100/s ${median(ratio(p99, (s) => s.slow)).toFixed(2)}× (${ratioList(ratio(p99, (s) => s.slow), 2)})`,
       },
-      {
-        figure: "permissions / shared token: nats-server CPU per message at 1000/s",
-        value: `${median(ratio(natsCpu, (s) => s.fast)).toFixed(2)}×`,
-        note: `medians ${cpuOf(after)} µs vs ${cpuOf(before)} µs; rounds' ratios ${ratioList(ratio(natsCpu, (s) => s.fast), 2)}`,
-      },
+      // the bus's share (permissions), then the cells' (signing and checking)
+      ...["nats-server", "sender", "receiver"].map(cpuFigure),
     ];
   } finally {
     await Promise.all(setups.map(tearDown));
