@@ -23,7 +23,7 @@ import { scopePrefix } from "../app/src/host.ts";
 import type { Role } from "../app/src/config.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
+export const auth = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
 const list = (v: number[]): string => v.map((x) => x.toFixed(0)).join(", ");
 

@@ -8,7 +8,9 @@
 import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { latencyFigures, latencyRound, p99, type LatencyRound } from "./app.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { auth, latencyFigures, latencyRound, p99, type LatencyRound } from "./app.ts";
+import { httpClient } from "./lib/http-client.ts";
 import { startCell, type BenchCell } from "./lib/cell.ts";
 import { median, type Figure } from "./lib/stats.ts";
 import { perRound, ratioList, rotatingRounds } from "./lib/rounds.ts";
@@ -51,11 +53,47 @@ interface Setup {
   /** Rounds at 100/s and at 1,000/s. */
   slow: LatencyRound[];
   fast: LatencyRound[];
+  /** Messages/s sender to receiver, as many as the pair takes. */
+  throughput: number[];
+}
+
+/** aios_messages_received_total of a cell. */
+async function received(cell: BenchCell): Promise<number> {
+  const text = await (await fetch(`${cell.url}/metrics`)).text();
+  return Number(/^aios_messages_received_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
+const IN_FLIGHT = 32;
+
+/**
+ * Closed loop: IN_FLIGHT messages always under way from `a` to `b` for `seconds`; messages/s
+ * from the first post to the last one stored in b's inbox.
+ */
+async function throughputRound(a: BenchCell, b: BenchCell, seconds: number): Promise<number> {
+  const client = httpClient(a.url);
+  const before = await received(b);
+  const start = performance.now();
+  let sent = 0;
+  const sender = async (): Promise<void> => {
+    while (performance.now() - start < seconds * 1000) {
+      const res = await client.post("/messages", auth, JSON.stringify({ to: b.name, body: { n: sent } }));
+      if (res.status !== 202) throw new Error(`POST /messages answered ${res.status}: ${res.text}`);
+      sent++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
+  client.close();
+  const deadline = Date.now() + 30_000;
+  while ((await received(b)) - before < sent) {
+    if (Date.now() > deadline) throw new Error(`${b.name} stored ${(await received(b)) - before} of ${sent} messages within 30 s`);
+    await sleep(10);
+  }
+  return (1000 * sent) / (performance.now() - start);
 }
 
 async function setUp(label: string, makeBus: () => Promise<Bus>): Promise<Setup> {
   const bus = await makeBus();
-  const setup: Setup = { label, bus, cells: [], slow: [], fast: [] };
+  const setup: Setup = { label, bus, cells: [], slow: [], fast: [], throughput: [] };
   try {
     // no load shedding: a start-up stall on the shared machine must not turn a round into 503s;
     // what is measured is the bus's share
@@ -91,6 +129,7 @@ export async function runIdentityBench(): Promise<Figure[]> {
         // 100/s: latency a loaded machine still resolves; 1,000/s: the cost per message under load
         s.slow.push(await latencyRound(a, b, s.bus.pid()!, 100, 2));
         s.fast.push(await latencyRound(a, b, s.bus.pid()!, 1000, 3));
+        s.throughput.push(await throughputRound(a, b, 2));
       }),
     );
     const [before, after] = setups as [Setup, Setup];
@@ -115,6 +154,16 @@ export async function runIdentityBench(): Promise<Figure[]> {
       },
       // the bus's share (permissions), then the cells' (signing and checking)
       ...["nats-server", "sender", "receiver"].map(cpuFigure),
+      ...setups.map((s) => ({
+        figure: `messages/s cell → cell, ${IN_FLIGHT} in flight (${s.label})`,
+        value: median(s.throughput).toFixed(0),
+        note: `median of ${ROUNDS} rounds of 2 s, until the last is in the receiver's inbox (${ratioList(s.throughput, 0)})`,
+      })),
+      {
+        figure: "permissions, signed / shared token: messages/s",
+        value: `${median(perRound(after.throughput, before.throughput)).toFixed(2)}×`,
+        note: `rounds' ratios ${ratioList(perRound(after.throughput, before.throughput), 2)}`,
+      },
     ];
   } finally {
     await Promise.all(setups.map(tearDown));
