@@ -16,6 +16,9 @@
 //  - request/reply answers (a cell accepting a task) use `allow_responses`: a member may answer
 //    a request it received, once, and nothing more. A cell acks its messages the same way, not
 //    through its allow list (see `answers`).
+// One thing these rules cannot stop: a member that may create a consumer can name any subject as
+// its deliver subject, and the server publishes there for it (nats-io/nats-server#8274). So a
+// receiver also checks the signature of the member a subject names (app/src/lib/signing.ts).
 // Names below are the app's (app/src/plugins/messaging.ts, lib/presence.ts, tasks/protocol.ts);
 // test/e2e/bus-identity.test.ts runs real members under these permissions.
 import { JS_DOMAIN } from "./nats.ts";

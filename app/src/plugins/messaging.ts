@@ -17,7 +17,8 @@ import { CELL_ID_PATTERN, errorSchema } from "../schemas.ts";
 
 export const MESSAGE_STREAM = "AIOS_MESSAGES";
 /** A message's subject names its sender; the bus lets a member publish only under its own id
- * (infra/render/nats-permissions.ts), so the receiver takes `from` from the subject. */
+ * (infra/render/nats-permissions.ts), so the receiver takes `from` from the subject, once the
+ * payload carries that sender's signature for it (lib/signing.ts). */
 export const subjectFor = (from: string, to: string): string => (to === "*" ? `aios.msg.${from}.all` : `aios.msg.${from}.to.${to}`);
 /** The sender named by a message subject, or undefined for a subject of another shape. */
 export const senderOf = (subject: string): string | undefined => {
