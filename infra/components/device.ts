@@ -4,7 +4,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds, leafDevices, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, operatorApiToken } from "../identities.ts";
+import { acceptedTokenHashes, busCertificate, busFleetKey, busMember, busPassword, deviceApiToken, deviceBusMembers, memberId, operatorApiToken } from "../identities.ts";
 import { OPERATOR_ID } from "../bus-users.ts";
 import { lanNames, renderHostsEntries } from "../lan-names.ts";
 import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type Planned, type ServiceSpec } from "../plan.ts";
@@ -139,6 +139,12 @@ export class Device extends pulumi.ComponentResource {
     // password (the organelle host one per hosted role); never a root.
     const deviceToken = pulumi.secret(apiToken.apply((root) => deviceApiToken(root, cfg.device)));
     const ownBusPassword = (role: Planned) => pulumi.secret(busToken.apply((root) => busPassword(root, memberId(role, cfg.device))));
+    // The fleet's public key and each role's certificate come from the bus root, but neither
+    // gives it away, nor any password: a public key and a signature over public text (see
+    // app/src/lib/signing.ts) let a holder check signatures, not make them. So they leave the
+    // secret on purpose: one secret entry would make each container's whole env secret.
+    const fleetKey = pulumi.unsecret(busToken.apply(busFleetKey));
+    const ownBusCert = (role: Planned) => pulumi.unsecret(busToken.apply((root) => busCertificate(root, busMember(role, cfg.device))));
     const vaultSpec = spec("vault");
     const vault = vaultSpec
       ? new Vault(
@@ -197,6 +203,8 @@ export class Device extends pulumi.ComponentResource {
           publicUrl,
           natsUrl: `nats://nats:${NATS_CLIENT_PORT}`,
           natsUser: (role) => memberId(role, cfg.device),
+          busFleetKey: fleetKey,
+          busCert: ownBusCert,
           acceptedTokens,
           trustProxy: cfg.networks.ingressSubnet,
           credentials,

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import type { DeviceConfig } from "../../infra/config.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
+import { Signing, SigningError } from "../../app/src/lib/signing.ts";
 import { busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { DNSMASQ_CONF } from "../../infra/render/dnsmasq.ts";
@@ -15,11 +16,14 @@ import {
   checkGrafanaMetrics,
   checkOutputs,
   checkPrometheusTargets,
+  checkSigning,
   checkTraefik,
   containers,
+  envMap,
   hostPortKeys,
   plainSecretPaths,
   loadStack,
+  memberEnvs,
   uploadsOf,
   uploadText,
 } from "./device-checks.ts";
@@ -111,6 +115,14 @@ describe("desktop stack under mocks", () => {
     for (const c of containers(resources)) {
       for (const e of unwrap(c.inputs.envs) as string[]) for (const s of secrets) expect(e, c.name).not.toContain(s);
     }
+  });
+
+  it("every member (Vault credentials) signs: the fleet's key and its own certificate, which the app accepts only for it", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    expect(checkSigning(resources, root).sort()).toEqual(["discovery-desktop", "father", "nous"]);
+    // a certificate is one member's: father's does not pass for nous
+    const [father, nous] = ["father", "nous"].map((n) => memberEnvs(containers(resources).find((c) => c.name === n)!)[0]!);
+    expect(() => new Signing({ member: "nous", role: "cell", password: busPassword(root, "nous"), cert: father!.AIOS_BUS_CERT!, fleetKey: nous!.AIOS_BUS_FLEET_KEY! })).toThrow(SigningError);
   });
 
   it("no output holds a secret in plain text; the secret ones are Pulumi secrets", async () => {
@@ -251,7 +263,7 @@ describe("desktop stack with the organelle host, under Vault", () => {
   it("each hosted role gets its own bus user and password from Vault, into a file of its own; the hub lists each role's user", () => {
     const root = TEST_SECRETS["aios:busToken"];
     const host = containers(hosted).find((c) => c.name === "organelles")!;
-    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const env = envMap(unwrap(host.inputs.envs) as string[]);
     expect(env.AIOS_NATS_USER).toBeUndefined();
     const roles = appHostedRoles(env)!;
     expect(roles.map((r) => r.role).sort()).toEqual(HOSTED);
@@ -275,6 +287,14 @@ describe("desktop stack with the organelle host, under Vault", () => {
     const conf = uploadText(hosted, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
     for (const role of HOSTED) expect(conf, role).toContain(`user: "${role}-desktop"`);
     checkContainerBasics(hosted);
+  });
+
+  it("each hosted role signs with a certificate of its own, scoped to it (AIOS_<ROLE>__BUS_CERT); the fleet's key is shared", () => {
+    const host = containers(hosted).find((c) => c.name === "organelles")!;
+    const env = envMap(unwrap(host.inputs.envs) as string[]);
+    expect(env.AIOS_BUS_CERT).toBeUndefined();
+    expect(Object.keys(env).filter((k) => k.endsWith("BUS_CERT")).sort()).toEqual(["AIOS_TASK_DISPATCHER__BUS_CERT", "AIOS_VSCODE_BRIDGE__BUS_CERT"]);
+    expect(checkSigning(hosted, TEST_SECRETS["aios:busToken"]).sort()).toEqual(["discovery-desktop", "father", "nous", ...HOSTED.map((r) => `${r}-desktop`)].sort());
   });
 });
 

@@ -10,9 +10,11 @@ import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import {
   checkContainerBasics,
   checkOutputs,
+  checkSigning,
   checkTraefik,
   containers,
   derivedSecrets,
+  envMap,
   hostedRoles,
   hostPorts,
   plainSecretPaths,
@@ -104,7 +106,7 @@ describe("laptop stack under mocks", () => {
     expect(uploadText(resources, "alpha", "/run/secrets/nats-token")).toBe(busPassword(root, "alpha"));
     // the organelle host: each hosted role its own user and password, as the app's host scoping reads them
     const host = containers(resources).find((x) => x.name === "organelles")!;
-    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const env = envMap(unwrap(host.inputs.envs) as string[]);
     expect(env.AIOS_NATS_USER).toBeUndefined();
     expect(env.AIOS_NATS_TOKEN_FILE).toBeUndefined();
     const roles = appHostedRoles(env)!;
@@ -144,6 +146,11 @@ describe("laptop stack under mocks", () => {
     expect(host).toContain("AIOS_NETWORK_LISTENER__PRIMARY_CELL_URL=http://192.168.1.10:8000");
     expect(host).toContain("AIOS_TASK_DISPATCHER__NATS_TOKEN_FILE=/run/secrets/nats-token-task-dispatcher");
     for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
+  });
+
+  it("every member (secret-file credentials) signs, each hosted role with its own certificate", () => {
+    const members = checkSigning(resources, TEST_SECRETS["aios:busToken"]);
+    expect(members.sort()).toEqual(["alpha", ...ORGANELLES.map((o) => `${o}-laptop`)].sort());
   });
 
   it("the secret check itself finds a token in plain text", () => {
@@ -192,6 +199,7 @@ describe("laptop stack with organelleHost.mode separate", () => {
     checkTraefik(separate, cfg);
     const listener = unwrap(containers(separate).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
     expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    expect(checkSigning(separate, TEST_SECRETS["aios:busToken"]).sort()).toEqual(["alpha", ...ORGANELLES.map((o) => `${o}-laptop`)].sort());
     for (const o of ORGANELLES) {
       expect(unwrap(containers(separate).find((c) => c.name === o)!.inputs.envs) as string[], o).toContain(`AIOS_NATS_USER=${o}-laptop`);
       expect(uploadText(separate, o, "/run/secrets/nats-token"), o).toBe(busPassword(TEST_SECRETS["aios:busToken"], `${o}-laptop`));
