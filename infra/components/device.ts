@@ -306,6 +306,8 @@ function termuxBootstrap(
         apiToken: deviceApiToken(apiRoot, phone.device),
         busUser: phone.cell,
         busPassword: busPassword(busRoot, phone.cell),
+        busCert: busCertificate(busRoot, { id: phone.cell, role: "cell" }),
+        fleetKey: busFleetKey(busRoot),
         acceptTokens: acceptedTokenHashes(apiRoot, callers).trim().split("\n"),
       }),
     ),

@@ -5,7 +5,8 @@ import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, tokenHash } from "../../infra/identities.ts";
+import { Signing } from "../../app/src/lib/signing.ts";
+import { acceptedTokenHashes, busFleetKey, busPassword, deviceApiToken, leafCredential, tokenHash } from "../../infra/identities.ts";
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import {
   checkContainerBasics,
@@ -171,6 +172,11 @@ describe("laptop stack under mocks", () => {
     expect(cmd).toContain(`printf '%s' '${deviceApiToken(api, "phone")}' |`);
     expect(cmd).toContain(`nats://beta:${busPassword(TEST_SECRETS["aios:busToken"], "beta")}@192.168.1.20:4222`);
     expect(cmd).toContain(`--accept-tokens '${acceptedTokenHashes(api, ["laptop", "desktop"]).trim().split("\n").join(",")}'`);
+    // and the cell's certificate with the fleet's key, which its startup accepts for beta
+    const flag = (name: string) => new RegExp(`--${name} '([A-Za-z0-9_-]+)'`).exec(cmd)?.[1];
+    expect(flag("fleet-key")).toBe(busFleetKey(TEST_SECRETS["aios:busToken"]));
+    const signing = new Signing({ member: "beta", role: "cell", password: busPassword(TEST_SECRETS["aios:busToken"], "beta"), cert: flag("bus-cert")!, fleetKey: flag("fleet-key")! });
+    expect(signing.self).toEqual({ member: "beta", role: "cell" });
     const others = derivedSecrets(cfg).filter((t) => t !== deviceApiToken(api, "phone") && t !== busPassword(TEST_SECRETS["aios:busToken"], "beta"));
     for (const t of [...others, api, TEST_SECRETS["aios:busToken"]]) expect(cmd).not.toContain(t);
   });
