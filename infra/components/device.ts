@@ -79,6 +79,8 @@ export interface DeviceOutputs {
   /** The fleet commands' API token (every member takes it) and bus password (user `operator`). */
   operatorToken: pulumi.Output<string>;
   operatorBusPassword: pulumi.Output<string>;
+  /** The fleet's public key (AIOS_BUS_FLEET_KEY), no secret: what `npm run fleet` checks presence records with. */
+  busFleetKey: pulumi.Output<string>;
   /** LAN devices: `<address> <name>` lines for machines that cannot use the LAN DNS server. */
   hostsEntries?: string[];
   publishedPorts: PublishedPort[];
@@ -271,6 +273,7 @@ export class Device extends pulumi.ComponentResource {
       docker: dockerHost.apply((host) => ({ host, containers: services.map((sv) => containerName(sv.name)) })),
       operatorToken: pulumi.secret(apiToken.apply(operatorApiToken)),
       operatorBusPassword: pulumi.secret(busToken.apply((root) => busPassword(root, OPERATOR_ID))),
+      busFleetKey: fleetKey,
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints, publishedPorts: this.outputs.publishedPorts });

@@ -6,7 +6,7 @@ import type { Device } from "../../infra/components/device.ts";
 import type { DeviceConfig } from "../../infra/config.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
 import { Signing, SigningError } from "../../app/src/lib/signing.ts";
-import { busPassword, deviceApiToken } from "../../infra/identities.ts";
+import { busFleetKey, busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { DNSMASQ_CONF } from "../../infra/render/dnsmasq.ts";
 import { hasTool } from "../helpers/tools.ts";
@@ -130,6 +130,9 @@ describe("desktop stack under mocks", () => {
     for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword", "operatorToken", "operatorBusPassword"] as const) {
       expect(await pulumi.isSecret(device.outputs[k]!), k).toBe(true);
     }
+    // the fleet's public key is no secret: the operator's fleet command checks presence with it
+    expect(await pulumi.isSecret(device.outputs.busFleetKey)).toBe(false);
+    expect(await resolve(device.outputs.busFleetKey)).toBe(busFleetKey(TEST_SECRETS["aios:busToken"]));
   });
 
   it("cells get their credentials from Vault: an AppRole login step writes token files on a private tmpfs", () => {
