@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { leafDevices, parseConfig, type DeviceConfig } from "../../infra/config.ts";
-import type { Role } from "../../app/src/config.ts";
+import { loadConfig, type Role } from "../../app/src/config.ts";
 import { scopePrefix } from "../../app/src/host.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
 import { Signing } from "../../app/src/lib/signing.ts";
@@ -186,10 +186,9 @@ export function memberEnvs(c: Registered): Record<string, string | undefined>[] 
 }
 
 /**
- * Every app member signs: it holds the fleet's public key and a certificate the app's own
- * signing accepts for its bus user, role and password (the Signing constructor throws
- * otherwise, as the app does at start), given as plain env values, not secrets. Returns the
- * members checked.
+ * Every app member signs: it holds the fleet's public key and a certificate that the app's own
+ * start-up (loadConfig, which refuses a certificate not the fleet's for this user, role and
+ * password) takes, given as plain env values, not secrets. Returns the members checked.
  */
 export function checkSigning(resources: Registered[], busRoot: string): string[] {
   const checked: string[] = [];
@@ -198,8 +197,11 @@ export function checkSigning(resources: Registered[], busRoot: string): string[]
       const member = env.AIOS_NATS_USER!;
       expect(member, c.name).toBeTruthy();
       expect(env.AIOS_BUS_FLEET_KEY, member).toBe(busFleetKey(busRoot));
-      const signing = new Signing({ member, role: env.AIOS_ROLE!, password: busPassword(busRoot, member), cert: env.AIOS_BUS_CERT!, fleetKey: env.AIOS_BUS_FLEET_KEY! });
-      expect(signing.self, c.name).toEqual({ member, role: env.AIOS_ROLE });
+      // the files the container reads its tokens from, given as the values they hold
+      const { AIOS_NATS_TOKEN_FILE: _bus, AIOS_TOKEN_FILE: _api, AIOS_ACCEPT_TOKENS_FILE: _accepted, ...rest } = env;
+      const config = loadConfig({ ...rest, AIOS_NATS_TOKEN: busPassword(busRoot, member), AIOS_TOKEN: deviceApiToken("api-root", "device") });
+      expect(config.sealer, member).toBeInstanceOf(Signing);
+      expect((config.sealer as Signing).self, c.name).toEqual({ member, role: env.AIOS_ROLE });
       checked.push(member);
     }
     // no secret in the env: neither the list nor an entry of it is wrapped as one
