@@ -14,6 +14,7 @@ import { busFleetKey, busPassword, deviceApiToken, deviceBusMembers, leafCredent
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import { planServices } from "../../infra/plan.ts";
 import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
+import { signerOf } from "../helpers/signing.ts";
 import { appSeriesNames, metricNames } from "../render/promql.ts";
 import { checkTraefikDynamic } from "../render/traefik-schema.ts";
 import { isSecretEnvelope, resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
@@ -201,7 +202,7 @@ export function checkSigning(resources: Registered[], busRoot: string): string[]
       const { AIOS_NATS_TOKEN_FILE: _bus, AIOS_TOKEN_FILE: _api, AIOS_ACCEPT_TOKENS_FILE: _accepted, ...rest } = env;
       const config = loadConfig({ ...rest, AIOS_NATS_TOKEN: busPassword(busRoot, member), AIOS_TOKEN: deviceApiToken("api-root", "device") });
       expect(config.sealer, member).toBeInstanceOf(Signing);
-      expect((config.sealer as Signing).self, c.name).toEqual({ member, role: env.AIOS_ROLE });
+      expect(signerOf(config.sealer as Signing), c.name).toEqual({ member, role: env.AIOS_ROLE });
       checked.push(member);
     }
     // no secret in the env: neither the list nor an entry of it is wrapped as one

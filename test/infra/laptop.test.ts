@@ -8,6 +8,7 @@ import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
 import { Signing } from "../../app/src/lib/signing.ts";
 import { acceptedTokenHashes, busFleetKey, busPassword, deviceApiToken, leafCredential, tokenHash } from "../../infra/identities.ts";
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
+import { signerOf } from "../helpers/signing.ts";
 import {
   checkContainerBasics,
   checkOutputs,
@@ -176,7 +177,7 @@ describe("laptop stack under mocks", () => {
     const flag = (name: string) => new RegExp(`--${name} '([A-Za-z0-9_-]+)'`).exec(cmd)?.[1];
     expect(flag("fleet-key")).toBe(busFleetKey(TEST_SECRETS["aios:busToken"]));
     const signing = new Signing({ member: "beta", role: "cell", password: busPassword(TEST_SECRETS["aios:busToken"], "beta"), cert: flag("bus-cert")!, fleetKey: flag("fleet-key")! });
-    expect(signing.self).toEqual({ member: "beta", role: "cell" });
+    expect(signerOf(signing)).toEqual({ member: "beta", role: "cell" });
     const others = derivedSecrets(cfg).filter((t) => t !== deviceApiToken(api, "phone") && t !== busPassword(TEST_SECRETS["aios:busToken"], "beta"));
     for (const t of [...others, api, TEST_SECRETS["aios:busToken"]]) expect(cmd).not.toContain(t);
   });

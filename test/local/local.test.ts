@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Signing } from "../../app/src/lib/signing.ts";
+import { signerOf } from "../helpers/signing.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { waitFor } from "../helpers/ports.ts";
 
@@ -108,7 +109,7 @@ describe.skipIf(!hasTool("nats-server"))("npm run local", () => {
       const env = Object.fromEntries(readFileSync(`/proc/${r.pid}/environ`, "utf8").split("\0").filter(Boolean).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
       const password = readFileSync(env.AIOS_NATS_TOKEN_FILE!, "utf8").trim();
       const signing = new Signing({ member: env.AIOS_NATS_USER!, role: env.AIOS_ROLE!, password, cert: env.AIOS_BUS_CERT!, fleetKey: env.AIOS_BUS_FLEET_KEY! });
-      expect(signing.self, r.name).toEqual({ member: r.name, role: r.role });
+      expect(signerOf(signing), r.name).toEqual({ member: r.name, role: r.role });
       fleetKeys.add(env.AIOS_BUS_FLEET_KEY!);
     }
     expect(fleetKeys.size).toBe(1);

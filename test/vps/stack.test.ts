@@ -8,6 +8,7 @@ import { buildVpsStack, endpointHosts, type Vps } from "../../infra/vps.ts";
 import { loadStackConfig, TEST_SECRETS } from "../infra/stack-config.ts";
 import { Signing } from "../../app/src/lib/signing.ts";
 import { busFleetKey, busPassword } from "../../infra/identities.ts";
+import { signerOf } from "../helpers/signing.ts";
 import { envMap } from "../infra/device-checks.ts";
 import { RESERVED_IP, installMocks, isSecretValue, plainStrings, registered, reveal, settled, valueOf, type Registered } from "./mocks.ts";
 
@@ -96,7 +97,7 @@ describe("vps stack", () => {
       expect(env.AIOS_NATS_USER).toBe(member);
       expect(env.AIOS_BUS_FLEET_KEY, name).toBe(busFleetKey(root));
       const signing = new Signing({ member, role, password: busPassword(root, member), cert: env.AIOS_BUS_CERT!, fleetKey: env.AIOS_BUS_FLEET_KEY! });
-      expect(signing.self).toEqual({ member, role });
+      expect(signerOf(signing)).toEqual({ member, role });
     }
   });
 
