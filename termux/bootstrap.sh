@@ -258,6 +258,26 @@ say "packaging the app as plain JavaScript (dist/)"
 (cd "$root/app" && npm run --silent package)
 version=$(cd "$root/app" && node -p 'require("./package.json").version')
 
+# A certificate the cell would refuse at start (AIOS_BUS_CERT) stops the install here, while
+# nothing has changed yet: checked by the new app's own signing, the bus password on stdin.
+if [ -n "$bus_cert" ]; then
+  bus_password=$bus_token
+  [ -n "$opt_nats" ] || bus_password=$(cat "${AIOS_NATS_TOKEN_FILE:-}" 2>/dev/null) || bus_password=""
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  refused=$(printf '%s' "$bus_password" | node --input-type=module -e '
+    const [signing, member, cert, fleetKey] = process.argv.slice(1);
+    const { Signing } = await import(signing);
+    const password = (await import("node:fs")).readFileSync(0, "utf8").trim();
+    try {
+      new Signing({ member, role: "cell", password, cert, fleetKey });
+    } catch (err) {
+      console.log(err.message);
+    }
+  ' "$root/app/dist/lib/signing.js" "$nats_user" "$bus_cert" "$fleet_key") || die "the app could not check --bus-cert"
+  bus_password=""
+  [ -z "$refused" ] || die "--bus-cert: $refused (AIOS_BUS_CERT); nothing was changed"
+fi
+
 # Swap the new app and scripts in; the data directory lives elsewhere and is never touched.
 rm -rf "$aios_home/.app.old" "$aios_home/.bin.old"
 [ ! -d "$aios_home/app" ] || mv "$aios_home/app" "$aios_home/.app.old"
