@@ -81,6 +81,12 @@ export const operatorApiToken = (apiRoot: string): string => derive(apiRoot, "ap
 export const memberId = (s: { name: string; kind: string; role?: string | undefined }, device: string): string =>
   s.kind === "cell" ? s.name : `${s.role ?? s.kind}-${device}`;
 
+/** A service's bus member: its id, and its role (the app's AIOS_ROLE, which its certificate names). */
+export function busMember(s: { name: string; kind: string; role?: BusRole | undefined }, device: string): BusMember {
+  if (!s.role) throw new Error(`${s.name} is no bus member (it has no role)`);
+  return { id: memberId(s, device), role: s.role };
+}
+
 /**
  * The members a device's server takes as clients: the device's own, and phones' cells (the
  * phone its stack configures dials this bus first; a hub's leaf devices' phones dial it second).
@@ -90,7 +96,7 @@ export function deviceBusMembers(
   services: { name: string; kind: string; role?: BusRole | undefined }[],
   phoneCells: (string | undefined)[],
 ): BusMember[] {
-  const own = services.filter((s) => s.role).map((s) => ({ id: memberId(s, device), role: s.role! }));
+  const own = services.filter((s) => s.role).map((s) => busMember(s, device));
   const phones = [...new Set(phoneCells.filter((c) => c !== undefined))].filter((c) => !own.some((m) => m.id === c));
   return [...own, ...phones.map((id) => ({ id, role: "cell" as const }))];
 }

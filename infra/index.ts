@@ -23,6 +23,7 @@ export const vaultUnsealKey = out.vaultUnsealKey;
 export const vaultRootToken = out.vaultRootToken;
 export const operatorToken = out.operatorToken;
 export const operatorBusPassword = out.operatorBusPassword;
+export const busFleetKey = out.busFleetKey;
 export const hostsEntries = out.hostsEntries;
 export const publishedPorts = out.publishedPorts;
 export const appImages = out.appImages;

@@ -26,6 +26,10 @@ On a second run, options left out keep their previous values and the cell's data
   --public-url URL    the URL other members use to reach this cell (default: the app's own guess)
   --accept-tokens LIST  comma-separated sha256:<hex> digests of other tokens the cell takes (the
                       operator's, the fleet's devices'); kept until given again
+  --bus-cert CERT     the cell's certificate (86 base64url characters, from the stack): it signs
+                      what it publishes on the bus as its own bus user; needs --fleet-key
+  --fleet-key KEY     the fleet's public key (43 base64url characters), to check other members'
+                      signatures; both no secrets, both kept until given again
   --token-stdin       read the cell's API token from standard input (keeps it out of argv)
   --token-file PATH   read the cell's API token from PATH
   --app-source SRC    the AIOS project: a git URL, or a tarball (.tar.gz, .tgz, .tar) URL or path
@@ -51,7 +55,7 @@ die() {
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 opt_cell="" opt_port="" opt_device="" opt_nats="" opt_public="" opt_token_file="" opt_source=""
-opt_prefix="" opt_wait="" token_stdin=0 opt_tls_first="" opt_accept=""
+opt_prefix="" opt_wait="" token_stdin=0 opt_tls_first="" opt_accept="" opt_cert="" opt_fleet_key=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help)
@@ -68,7 +72,7 @@ while [ $# -gt 0 ]; do
       shift
       continue
       ;;
-    --cell | --port | --device | --nats-urls | --public-url | --token-file | --app-source | --prefix | --wait | --accept-tokens)
+    --cell | --port | --device | --nats-urls | --public-url | --token-file | --app-source | --prefix | --wait | --accept-tokens | --bus-cert | --fleet-key)
       if [ $# -lt 2 ] || [ -z "$2" ]; then bad "$1 needs a value"; fi
       case "$1" in
         --cell) opt_cell=$2 ;;
@@ -81,6 +85,8 @@ while [ $# -gt 0 ]; do
         --prefix) opt_prefix=$2 ;;
         --wait) opt_wait=$2 ;;
         --accept-tokens) opt_accept=$2 ;;
+        --bus-cert) opt_cert=$2 ;;
+        --fleet-key) opt_fleet_key=$2 ;;
       esac
       shift 2
       ;;
@@ -141,6 +147,12 @@ if [ -n "$opt_accept" ]; then
   [[ $opt_accept =~ ^sha256:[0-9a-f]{64}(,sha256:[0-9a-f]{64})*$ ]] ||
     bad "--accept-tokens: expected comma-separated sha256:<64 lowercase hex digits>"
 fi
+# Signing (the app checks the certificate against its bus user and password at start).
+[ -z "$opt_cert" ] || [[ $opt_cert =~ ^[A-Za-z0-9_-]{86}$ ]] || bad "--bus-cert: expected the cell's certificate, 86 base64url characters"
+[ -z "$opt_fleet_key" ] || [[ $opt_fleet_key =~ ^[A-Za-z0-9_-]{43}$ ]] ||
+  bad "--fleet-key: expected the fleet's public key, 43 base64url characters"
+[ -n "$opt_cert" ] || [ -z "$opt_fleet_key" ] || bad "--fleet-key: give --bus-cert with it (the cell's certificate)"
+[ -n "$opt_fleet_key" ] || [ -z "$opt_cert" ] || bad "--bus-cert: give --fleet-key with it (the fleet's public key)"
 [ -z "$opt_public" ] || [[ $opt_public =~ ^https?://[^[:space:]]+$ ]] ||
   bad "--public-url: expected an http(s) URL, got \"$opt_public\""
 [ "$token_stdin" = 0 ] || [ -z "$opt_token_file" ] || bad "give either --token-stdin or --token-file, not both"
@@ -148,7 +160,7 @@ fi
 
 # Values of the last run fill in what this run leaves out.
 unset AIOS_DEVICE AIOS_NATS_URLS AIOS_NATS_USER AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_APP_SOURCE AIOS_PORT AIOS_PUBLIC_URL
-unset AIOS_ACCEPT_TOKENS_FILE
+unset AIOS_ACCEPT_TOKENS_FILE AIOS_BUS_CERT AIOS_BUS_FLEET_KEY
 # shellcheck source=/dev/null
 [ ! -f "$aios_home/aios.env" ] || . "$aios_home/aios.env"
 # shellcheck source=/dev/null
@@ -166,6 +178,13 @@ if [ "$tls_first" = true ] && ! [[ ,$nats_urls =~ ^(,tls://[^,]+)+$ ]]; then
   bad "--nats-tls-first: every URL of --nats-urls must be tls://"
 fi
 [ -n "$source_spec" ] || bad "--app-source is required on the first run"
+bus_cert=${opt_cert:-${AIOS_BUS_CERT:-}}
+fleet_key=${opt_fleet_key:-${AIOS_BUS_FLEET_KEY:-}}
+nats_user=${AIOS_NATS_USER:-}
+[ -z "$opt_nats" ] || nats_user=$bus_user # new bus URLs: their user, or none
+if [ -n "$bus_cert" ] && [ -z "$nats_user" ]; then
+  bad "--bus-cert: a certificate is for the cell's own bus user: give it in --nats-urls (nats://USER:PASSWORD@host:port)"
+fi
 case "$source_spec" in
   http://* | https://* | git@* | ssh://* | git://* | file://*) ;;
   *) [ -e "$source_spec" ] || bad "--app-source: \"$source_spec\" is neither a URL nor an existing path" ;;
@@ -239,6 +258,26 @@ say "packaging the app as plain JavaScript (dist/)"
 (cd "$root/app" && npm run --silent package)
 version=$(cd "$root/app" && node -p 'require("./package.json").version')
 
+# A certificate the cell would refuse at start (AIOS_BUS_CERT) stops the install here, while
+# nothing has changed yet: checked by the new app's own signing, the bus password on stdin.
+if [ -n "$bus_cert" ]; then
+  bus_password=$bus_token
+  [ -n "$opt_nats" ] || bus_password=$(cat "${AIOS_NATS_TOKEN_FILE:-}" 2>/dev/null) || bus_password=""
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  refused=$(printf '%s' "$bus_password" | node --input-type=module -e '
+    const [signing, member, cert, fleetKey] = process.argv.slice(1);
+    const { Signing } = await import(signing);
+    const password = (await import("node:fs")).readFileSync(0, "utf8").trim();
+    try {
+      new Signing({ member, role: "cell", password, cert, fleetKey });
+    } catch (err) {
+      console.log(err.message);
+    }
+  ' "$root/app/dist/lib/signing.js" "$nats_user" "$bus_cert" "$fleet_key") || die "the app could not check --bus-cert"
+  bus_password=""
+  [ -z "$refused" ] || die "--bus-cert: $refused (AIOS_BUS_CERT); nothing was changed"
+fi
+
 # Swap the new app and scripts in; the data directory lives elsewhere and is never touched.
 rm -rf "$aios_home/.app.old" "$aios_home/.bin.old"
 [ ! -d "$aios_home/app" ] || mv "$aios_home/app" "$aios_home/.app.old"
@@ -257,10 +296,8 @@ write_secret() { # FILE VALUE
 }
 [ -z "$token" ] || write_secret "$aios_home/token" "$token"
 nats_token_file=${AIOS_NATS_TOKEN_FILE:-}
-nats_user=${AIOS_NATS_USER:-}
 if [ -n "$opt_nats" ]; then # new bus URLs: their credentials, or none
   nats_token_file=""
-  nats_user=$bus_user
   rm -f "$aios_home/nats-token"
   if [ -n "$bus_token" ]; then
     nats_token_file="$aios_home/nats-token"
@@ -285,7 +322,7 @@ write_env() { # FILE KEY=VALUE...
 write_env "$aios_home/aios.env" \
   "AIOS_TERMUX_PREFIX=$prefix" "AIOS_DEVICE=$device" "AIOS_NATS_URLS=$nats_urls" \
   "AIOS_TOKEN_FILE=$aios_home/token" "AIOS_ACCEPT_TOKENS_FILE=$accept_file" "AIOS_NATS_USER=$nats_user" "AIOS_NATS_TOKEN_FILE=$nats_token_file" "AIOS_NATS_TLS_FIRST=$tls_first" "AIOS_HOST=0.0.0.0" \
-  "AIOS_APP_SOURCE=$source_spec"
+  "AIOS_BUS_CERT=$bus_cert" "AIOS_BUS_FLEET_KEY=$fleet_key" "AIOS_APP_SOURCE=$source_spec"
 write_env "$cell_dir/cell.env" "AIOS_PORT=$port" "AIOS_PUBLIC_URL=$public_url"
 
 # The termux-services (runit) service: run execs the cell in the foreground, log/run keeps its

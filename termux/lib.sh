@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by run-cell.sh, status.sh and uninstall.sh (sourced, not run): finds the install that
-# bootstrap.sh made and loads its configuration (aios.env: prefix, device, bus URLs, token file).
+# bootstrap.sh made and loads its configuration (aios.env: prefix, device, bus URLs, token file, bus certificate).
 # The install is the directory above these scripts (~/aios/bin/..), or $AIOS_HOME, or ~/aios.
 
 aios_locate() {

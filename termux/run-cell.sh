@@ -42,6 +42,8 @@ fi
 mkdir -p "$cell_dir/data"
 export AIOS_ROLE=cell AIOS_CELL_ID=$name AIOS_PORT=$port AIOS_DATA_DIR="$cell_dir/data"
 export AIOS_DEVICE AIOS_NATS_URLS AIOS_TOKEN_FILE AIOS_ACCEPT_TOKENS_FILE AIOS_NATS_USER AIOS_NATS_TOKEN_FILE AIOS_NATS_TLS_FIRST AIOS_HOST
+# signing as the bus user (empty on an install made before certificates: the app then does not sign)
+export AIOS_BUS_CERT AIOS_BUS_FLEET_KEY
 [ -z "${AIOS_PUBLIC_URL:-}" ] || export AIOS_PUBLIC_URL
 # Load shedding samples the event loop every 10 ms (@fastify/under-pressure's fixed resolution):
 # about 90 more wake-ups a second, which keep a phone from sleeping deeply. Off on the phone

@@ -117,6 +117,8 @@ async function main(): Promise<void> {
         AIOS_NATS_URLS: natsUrl,
         AIOS_NATS_USER: s.name,
         AIOS_NATS_TOKEN_FILE: ids.of(s.name).busPasswordFile,
+        AIOS_BUS_CERT: ids.of(s.name).busCert,
+        AIOS_BUS_FLEET_KEY: ids.fleetKey,
         AIOS_TOKEN_FILE: ids.of(s.name).tokenFile,
         AIOS_ACCEPT_TOKENS_FILE: ids.of(s.name).acceptFile,
         AIOS_DATA_DIR: join(dataDir, s.name),

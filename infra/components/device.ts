@@ -4,7 +4,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds, leafDevices, type DeviceConfigBase, type LanDnsConfig } from "../config.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, deviceBusMembers, memberId, operatorApiToken } from "../identities.ts";
+import { acceptedTokenHashes, busCertificate, busFleetKey, busMember, busPassword, deviceApiToken, deviceBusMembers, memberId, operatorApiToken } from "../identities.ts";
 import { OPERATOR_ID } from "../bus-users.ts";
 import { lanNames, renderHostsEntries } from "../lan-names.ts";
 import { cellBackends, containerSpecs, endpoints, NATS_CLIENT_PORT, planServices, serviceUrl, type Planned, type ServiceSpec } from "../plan.ts";
@@ -79,6 +79,8 @@ export interface DeviceOutputs {
   /** The fleet commands' API token (every member takes it) and bus password (user `operator`). */
   operatorToken: pulumi.Output<string>;
   operatorBusPassword: pulumi.Output<string>;
+  /** The fleet's public key (AIOS_BUS_FLEET_KEY), no secret: what `npm run fleet` checks presence records with. */
+  busFleetKey: pulumi.Output<string>;
   /** LAN devices: `<address> <name>` lines for machines that cannot use the LAN DNS server. */
   hostsEntries?: string[];
   publishedPorts: PublishedPort[];
@@ -139,6 +141,12 @@ export class Device extends pulumi.ComponentResource {
     // password (the organelle host one per hosted role); never a root.
     const deviceToken = pulumi.secret(apiToken.apply((root) => deviceApiToken(root, cfg.device)));
     const ownBusPassword = (role: Planned) => pulumi.secret(busToken.apply((root) => busPassword(root, memberId(role, cfg.device))));
+    // The fleet's public key and each role's certificate come from the bus root, but neither
+    // gives it away, nor any password: a public key and a signature over public text (see
+    // app/src/lib/signing.ts) let a holder check signatures, not make them. So they leave the
+    // secret on purpose: one secret entry would make each container's whole env secret.
+    const fleetKey = pulumi.unsecret(busToken.apply(busFleetKey));
+    const ownBusCert = (role: Planned) => pulumi.unsecret(busToken.apply((root) => busCertificate(root, busMember(role, cfg.device))));
     const vaultSpec = spec("vault");
     const vault = vaultSpec
       ? new Vault(
@@ -197,6 +205,8 @@ export class Device extends pulumi.ComponentResource {
           publicUrl,
           natsUrl: `nats://nats:${NATS_CLIENT_PORT}`,
           natsUser: (role) => memberId(role, cfg.device),
+          busFleetKey: fleetKey,
+          busCert: ownBusCert,
           acceptedTokens,
           trustProxy: cfg.networks.ingressSubnet,
           credentials,
@@ -263,6 +273,7 @@ export class Device extends pulumi.ComponentResource {
       docker: dockerHost.apply((host) => ({ host, containers: services.map((sv) => containerName(sv.name)) })),
       operatorToken: pulumi.secret(apiToken.apply(operatorApiToken)),
       operatorBusPassword: pulumi.secret(busToken.apply((root) => busPassword(root, OPERATOR_ID))),
+      busFleetKey: fleetKey,
       ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
     };
     this.registerOutputs({ endpoints: this.outputs.endpoints, publishedPorts: this.outputs.publishedPorts });
@@ -298,6 +309,8 @@ function termuxBootstrap(
         apiToken: deviceApiToken(apiRoot, phone.device),
         busUser: phone.cell,
         busPassword: busPassword(busRoot, phone.cell),
+        busCert: busCertificate(busRoot, { id: phone.cell, role: "cell" }),
+        fleetKey: busFleetKey(busRoot),
         acceptTokens: acceptedTokenHashes(apiRoot, callers).trim().split("\n"),
       }),
     ),

@@ -3,7 +3,8 @@
 // scoped as AIOS_<ROLE>__<NAME>, see app/src/host.ts).
 // Tokens reach them as files, never as environment values: from Vault through the container's
 // AppRole (an init step writes them to a private tmpfs), or, on a device without Vault, as
-// secret uploads.
+// secret uploads. The fleet's public key and each role's certificate (for signed bus payloads)
+// are no secrets and come as environment values.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { scopePrefix } from "../../app/src/host.ts";
@@ -42,6 +43,9 @@ export interface MemberArgs {
   natsUrl: string;
   /** A role's own bus user (its password is its bus token file). */
   natsUser: (role: Planned) => string;
+  /** The fleet's public key (AIOS_BUS_FLEET_KEY) and a role's certificate (AIOS_BUS_CERT): no secrets. */
+  busFleetKey: pulumi.Input<string>;
+  busCert: (role: Planned) => pulumi.Input<string>;
   /** AIOS_ACCEPT_TOKENS_FILE: hashes of the other tokens this member takes (the operator's, other devices'). */
   acceptedTokens: pulumi.Input<string>;
   /** Traefik's network: clients' addresses come from its X-Forwarded-For (AIOS_TRUST_PROXY). */
@@ -94,17 +98,18 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFiles: string[])
     AIOS_ACCEPT_TOKENS_FILE: ACCEPT_FILE,
     AIOS_TRUST_PROXY: args.trustProxy,
   };
+  const fleetKey = pair("AIOS_BUS_FLEET_KEY", args.busFleetKey);
   if (spec.hosts) {
-    // each role's own port, URL, bus user and password, and settings; its data directory is
-    // /data/<role> by default
+    // each role's own port, URL, bus user, password and certificate, and settings; its data
+    // directory is /data/<role> by default
     const scoped = spec.hosts.flatMap((h, i) => {
       const prefix = scopePrefix(h.role!);
       const own = Object.entries(h.env ?? {}).map(([k, v]) => `${prefix}${k.replace(/^AIOS_/, "")}=${v}`);
-      const bus = [`${prefix}NATS_USER=${args.natsUser(h)}`, `${prefix}NATS_TOKEN_FILE=${busTokenFiles[i]!}`];
+      const bus = [`${prefix}NATS_USER=${args.natsUser(h)}`, `${prefix}NATS_TOKEN_FILE=${busTokenFiles[i]!}`, pair(`${prefix}BUS_CERT`, args.busCert(h))];
       return [`${prefix}PORT=${h.port}`, pair(`${prefix}PUBLIC_URL`, args.publicUrl(h)), ...bus, ...own];
     });
     const roles = spec.hosts.map((h) => h.role).join(",");
-    return [...Object.entries({ AIOS_ROLES: roles, ...shared }).map(([k, v]) => `${k}=${v}`), ...scoped];
+    return [...Object.entries({ AIOS_ROLES: roles, ...shared }).map(([k, v]) => `${k}=${v}`), fleetKey, ...scoped];
   }
   const env: Record<string, string> = {
     AIOS_ROLE: spec.role ?? spec.kind,
@@ -117,7 +122,12 @@ function memberEnv(args: MemberArgs, tokenFile: string, busTokenFiles: string[])
     ...(spec.level !== undefined ? { AIOS_LEVEL: String(spec.level) } : {}),
     ...spec.env,
   };
-  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), pair("AIOS_PUBLIC_URL", args.publicUrl(spec))];
+  return [
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    pair("AIOS_PUBLIC_URL", args.publicUrl(spec)),
+    fleetKey,
+    pair("AIOS_BUS_CERT", args.busCert(spec)),
+  ];
 }
 
 /** One app container with its data volume; the concept (cell, discovery, organelle) is the type token. */

@@ -2,7 +2,8 @@
 // It downloads termux/bootstrap.sh and runs it with the cell's settings; the phone's own API
 // token goes in on stdin (out of argv), its own bus user and password inside the NATS URLs (the
 // app masks URL credentials in its errors), and the digests of the tokens it takes (the
-// operator's, the devices') as --accept-tokens. Only the phone's own credentials: nothing in it
+// operator's, the devices') as --accept-tokens, its certificate and the fleet's public key as
+// --bus-cert and --fleet-key. Only the phone's own credentials: nothing in it
 // opens another member. The text holds them, so the stack exports it as a Pulumi secret.
 // A bus behind a TLS-terminating proxy (the VPS hub through Traefik on 443) needs TLS first.
 import { shq } from "./shell.ts";
@@ -24,6 +25,9 @@ export interface BootstrapOptions {
   busPassword: string;
   /** sha256:<hex> digests of the other tokens the phone's cell takes. */
   acceptTokens: string[];
+  /** The cell's certificate and the fleet's public key, for signed bus payloads (no secrets). */
+  busCert: string;
+  fleetKey: string;
 }
 
 export const BOOTSTRAP_PATH = "$HOME/aios-bootstrap.sh";
@@ -40,6 +44,8 @@ export function renderTermuxBootstrap(o: BootstrapOptions): string {
     ...(o.natsTlsFirst ? ["--nats-tls-first"] : []),
     "--token-stdin",
     ...(o.acceptTokens.length ? [`--accept-tokens ${shq(o.acceptTokens.join(","))}`] : []),
+    `--bus-cert ${shq(o.busCert)}`,
+    `--fleet-key ${shq(o.fleetKey)}`,
     `--app-source ${shq(o.appSource)}`,
   ].join(" ");
   return `curl -fsSL ${shq(o.bootstrapUrl)} -o "${BOOTSTRAP_PATH}" && printf '%s' ${shq(o.apiToken)} | ${run}`;

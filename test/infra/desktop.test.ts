@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Device } from "../../infra/components/device.ts";
 import type { DeviceConfig } from "../../infra/config.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
-import { busPassword, deviceApiToken } from "../../infra/identities.ts";
+import { Signing, SigningError } from "../../app/src/lib/signing.ts";
+import { busFleetKey, busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { DNSMASQ_CONF } from "../../infra/render/dnsmasq.ts";
 import { hasTool } from "../helpers/tools.ts";
@@ -15,11 +16,14 @@ import {
   checkGrafanaMetrics,
   checkOutputs,
   checkPrometheusTargets,
+  checkSigning,
   checkTraefik,
   containers,
+  envMap,
   hostPortKeys,
   plainSecretPaths,
   loadStack,
+  memberEnvs,
   uploadsOf,
   uploadText,
 } from "./device-checks.ts";
@@ -113,11 +117,22 @@ describe("desktop stack under mocks", () => {
     }
   });
 
+  it("every member (Vault credentials) signs: the fleet's key and its own certificate, which the app accepts only for it", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    expect(checkSigning(resources, root).sort()).toEqual(["discovery-desktop", "father", "nous"]);
+    // a certificate is one member's: father's does not pass for nous
+    const [father, nous] = ["father", "nous"].map((n) => memberEnvs(containers(resources).find((c) => c.name === n)!)[0]!);
+    expect(() => new Signing({ member: "nous", role: "cell", password: busPassword(root, "nous"), cert: father!.AIOS_BUS_CERT!, fleetKey: nous!.AIOS_BUS_FLEET_KEY! })).toThrow(SigningError);
+  });
+
   it("no output holds a secret in plain text; the secret ones are Pulumi secrets", async () => {
     await checkOutputs({ ...device.outputs }, secrets);
     for (const k of ["termuxBootstrap", "vaultUnsealKey", "vaultRootToken", "dashboardPassword", "grafanaAdminPassword", "operatorToken", "operatorBusPassword"] as const) {
       expect(await pulumi.isSecret(device.outputs[k]!), k).toBe(true);
     }
+    // the fleet's public key is no secret: the operator's fleet command checks presence with it
+    expect(await pulumi.isSecret(device.outputs.busFleetKey)).toBe(false);
+    expect(await resolve(device.outputs.busFleetKey)).toBe(busFleetKey(TEST_SECRETS["aios:busToken"]));
   });
 
   it("cells get their credentials from Vault: an AppRole login step writes token files on a private tmpfs", () => {
@@ -251,7 +266,7 @@ describe("desktop stack with the organelle host, under Vault", () => {
   it("each hosted role gets its own bus user and password from Vault, into a file of its own; the hub lists each role's user", () => {
     const root = TEST_SECRETS["aios:busToken"];
     const host = containers(hosted).find((c) => c.name === "organelles")!;
-    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const env = envMap(unwrap(host.inputs.envs) as string[]);
     expect(env.AIOS_NATS_USER).toBeUndefined();
     const roles = appHostedRoles(env)!;
     expect(roles.map((r) => r.role).sort()).toEqual(HOSTED);
@@ -275,6 +290,14 @@ describe("desktop stack with the organelle host, under Vault", () => {
     const conf = uploadText(hosted, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
     for (const role of HOSTED) expect(conf, role).toContain(`user: "${role}-desktop"`);
     checkContainerBasics(hosted);
+  });
+
+  it("each hosted role signs with a certificate of its own, scoped to it (AIOS_<ROLE>__BUS_CERT); the fleet's key is shared", () => {
+    const host = containers(hosted).find((c) => c.name === "organelles")!;
+    const env = envMap(unwrap(host.inputs.envs) as string[]);
+    expect(env.AIOS_BUS_CERT).toBeUndefined();
+    expect(Object.keys(env).filter((k) => k.endsWith("BUS_CERT")).sort()).toEqual(["AIOS_TASK_DISPATCHER__BUS_CERT", "AIOS_VSCODE_BRIDGE__BUS_CERT"]);
+    expect(checkSigning(hosted, TEST_SECRETS["aios:busToken"]).sort()).toEqual(["discovery-desktop", "father", "nous", ...HOSTED.map((r) => `${r}-desktop`)].sort());
   });
 });
 

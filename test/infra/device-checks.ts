@@ -6,12 +6,15 @@ import { expect } from "vitest";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { leafDevices, parseConfig, type DeviceConfig } from "../../infra/config.ts";
-import type { Role } from "../../app/src/config.ts";
+import { loadConfig, type Role } from "../../app/src/config.ts";
 import { scopePrefix } from "../../app/src/host.ts";
-import { busPassword, deviceApiToken, deviceBusMembers, leafCredential, operatorApiToken } from "../../infra/identities.ts";
+import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
+import { Signing } from "../../app/src/lib/signing.ts";
+import { busFleetKey, busPassword, deviceApiToken, deviceBusMembers, leafCredential, operatorApiToken } from "../../infra/identities.ts";
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import { planServices } from "../../infra/plan.ts";
 import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
+import { signerOf } from "../helpers/signing.ts";
 import { appSeriesNames, metricNames } from "../render/promql.ts";
 import { checkTraefikDynamic } from "../render/traefik-schema.ts";
 import { isSecretEnvelope, resolve, runStack, unwrap, type Registered } from "./mock-stack.ts";
@@ -172,6 +175,44 @@ export async function checkGrafanaMetrics(resources: Registered[]): Promise<void
   };
   const exported = await appSeriesNames();
   for (const p of dashboard.panels) for (const t of p.targets) for (const n of metricNames(t.expr)) expect(exported, `${p.title}: ${n}`).toContain(n);
+}
+
+/** A container's env as NAME -> value. */
+export const envMap = (envs: string[]): Record<string, string> => Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+
+/** Each bus member's environment in an app container, as the app reads it (a hosted role's scoped). */
+export function memberEnvs(c: Registered): Record<string, string | undefined>[] {
+  const env = envMap(unwrap(c.inputs.envs) as string[]);
+  return appHostedRoles(env)?.map((r) => r.env) ?? (env.AIOS_ROLE ? [env] : []);
+}
+
+/**
+ * Every app member signs: it holds the fleet's public key and a certificate that the app's own
+ * start-up (loadConfig, which refuses a certificate not the fleet's for this user, role and
+ * password) takes, given as plain env values, not secrets. Returns the members checked.
+ */
+export function checkSigning(resources: Registered[], busRoot: string): string[] {
+  const checked: string[] = [];
+  for (const c of containers(resources)) {
+    for (const env of memberEnvs(c)) {
+      const member = env.AIOS_NATS_USER!;
+      expect(member, c.name).toBeTruthy();
+      expect(env.AIOS_BUS_FLEET_KEY, member).toBe(busFleetKey(busRoot));
+      // the files the container reads its tokens from, given as the values they hold
+      const { AIOS_NATS_TOKEN_FILE: _bus, AIOS_TOKEN_FILE: _api, AIOS_ACCEPT_TOKENS_FILE: _accepted, ...rest } = env;
+      const config = loadConfig({ ...rest, AIOS_NATS_TOKEN: busPassword(busRoot, member), AIOS_TOKEN: deviceApiToken("api-root", "device") });
+      expect(config.sealer, member).toBeInstanceOf(Signing);
+      expect(signerOf(config.sealer as Signing), c.name).toEqual({ member, role: env.AIOS_ROLE });
+      checked.push(member);
+    }
+    // no secret in the env: neither the list nor an entry of it is wrapped as one
+    const envs = c.inputs.envs;
+    expect(isSecretEnvelope(envs), c.name).toBe(false);
+    for (const e of (envs as unknown[] | undefined) ?? []) {
+      if (/^AIOS_(\w+__)?BUS_(CERT|FLEET_KEY)=/.test(String(unwrap(e)))) expect(isSecretEnvelope(e), `${c.name} ${String(unwrap(e))}`).toBe(false);
+    }
+  }
+  return checked;
 }
 
 /** Paths of plain (not secret-wrapped) strings that contain one of the secrets. */

@@ -5,14 +5,18 @@ import type { Device } from "../../infra/components/device.ts";
 import { parseConfig, type DeviceConfig } from "../../infra/config.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
 import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
-import { acceptedTokenHashes, busPassword, deviceApiToken, leafCredential, tokenHash } from "../../infra/identities.ts";
+import { Signing } from "../../app/src/lib/signing.ts";
+import { acceptedTokenHashes, busFleetKey, busPassword, deviceApiToken, leafCredential, tokenHash } from "../../infra/identities.ts";
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
+import { signerOf } from "../helpers/signing.ts";
 import {
   checkContainerBasics,
   checkOutputs,
+  checkSigning,
   checkTraefik,
   containers,
   derivedSecrets,
+  envMap,
   hostedRoles,
   hostPorts,
   plainSecretPaths,
@@ -104,7 +108,7 @@ describe("laptop stack under mocks", () => {
     expect(uploadText(resources, "alpha", "/run/secrets/nats-token")).toBe(busPassword(root, "alpha"));
     // the organelle host: each hosted role its own user and password, as the app's host scoping reads them
     const host = containers(resources).find((x) => x.name === "organelles")!;
-    const env = Object.fromEntries((unwrap(host.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const env = envMap(unwrap(host.inputs.envs) as string[]);
     expect(env.AIOS_NATS_USER).toBeUndefined();
     expect(env.AIOS_NATS_TOKEN_FILE).toBeUndefined();
     const roles = appHostedRoles(env)!;
@@ -146,6 +150,11 @@ describe("laptop stack under mocks", () => {
     for (const r of resources) expect(plainSecretPaths(r.inputs, secrets), `${r.type} ${r.name}`).toEqual([]);
   });
 
+  it("every member (secret-file credentials) signs, each hosted role with its own certificate", () => {
+    const members = checkSigning(resources, TEST_SECRETS["aios:busToken"]);
+    expect(members.sort()).toEqual(["alpha", ...ORGANELLES.map((o) => `${o}-laptop`)].sort());
+  });
+
   it("the secret check itself finds a token in plain text", () => {
     expect(plainSecretPaths({ envs: [`X=${TEST_SECRETS["aios:apiToken"]}`] }, secrets)).toEqual([".envs[0]"]);
   });
@@ -164,6 +173,11 @@ describe("laptop stack under mocks", () => {
     expect(cmd).toContain(`printf '%s' '${deviceApiToken(api, "phone")}' |`);
     expect(cmd).toContain(`nats://beta:${busPassword(TEST_SECRETS["aios:busToken"], "beta")}@192.168.1.20:4222`);
     expect(cmd).toContain(`--accept-tokens '${acceptedTokenHashes(api, ["laptop", "desktop"]).trim().split("\n").join(",")}'`);
+    // and the cell's certificate with the fleet's key, which its startup accepts for beta
+    const flag = (name: string) => new RegExp(`--${name} '([A-Za-z0-9_-]+)'`).exec(cmd)?.[1];
+    expect(flag("fleet-key")).toBe(busFleetKey(TEST_SECRETS["aios:busToken"]));
+    const signing = new Signing({ member: "beta", role: "cell", password: busPassword(TEST_SECRETS["aios:busToken"], "beta"), cert: flag("bus-cert")!, fleetKey: flag("fleet-key")! });
+    expect(signerOf(signing)).toEqual({ member: "beta", role: "cell" });
     const others = derivedSecrets(cfg).filter((t) => t !== deviceApiToken(api, "phone") && t !== busPassword(TEST_SECRETS["aios:busToken"], "beta"));
     for (const t of [...others, api, TEST_SECRETS["aios:busToken"]]) expect(cmd).not.toContain(t);
   });
@@ -192,6 +206,7 @@ describe("laptop stack with organelleHost.mode separate", () => {
     checkTraefik(separate, cfg);
     const listener = unwrap(containers(separate).find((c) => c.name === "network-listener")!.inputs.envs) as string[];
     expect(listener).toContain("AIOS_PRIMARY_CELL_URL=http://192.168.1.10:8000");
+    expect(checkSigning(separate, TEST_SECRETS["aios:busToken"]).sort()).toEqual(["alpha", ...ORGANELLES.map((o) => `${o}-laptop`)].sort());
     for (const o of ORGANELLES) {
       expect(unwrap(containers(separate).find((c) => c.name === o)!.inputs.envs) as string[], o).toContain(`AIOS_NATS_USER=${o}-laptop`);
       expect(uploadText(separate, o, "/run/secrets/nats-token"), o).toBe(busPassword(TEST_SECRETS["aios:busToken"], `${o}-laptop`));

@@ -5,6 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Signing } from "../../app/src/lib/signing.ts";
+import { signerOf } from "../helpers/signing.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { waitFor } from "../helpers/ports.ts";
 
@@ -96,6 +98,21 @@ describe.skipIf(!hasTool("nats-server"))("npm run local", () => {
         expect(logs, f).not.toContain(secret);
       }
     }
+  });
+
+  it("every member signs as its own bus user: it runs with the fleet's key and its own certificate, which its startup accepted", () => {
+    const members = rows.filter((r) => r.url.startsWith("http"));
+    expect(members.length).toBeGreaterThan(CELLS.length);
+    const fleetKeys = new Set<string>();
+    for (const r of members) {
+      // what the launcher gave the process (Linux's view of its environment)
+      const env = Object.fromEntries(readFileSync(`/proc/${r.pid}/environ`, "utf8").split("\0").filter(Boolean).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+      const password = readFileSync(env.AIOS_NATS_TOKEN_FILE!, "utf8").trim();
+      const signing = new Signing({ member: env.AIOS_NATS_USER!, role: env.AIOS_ROLE!, password, cert: env.AIOS_BUS_CERT!, fleetKey: env.AIOS_BUS_FLEET_KEY! });
+      expect(signerOf(signing), r.name).toEqual({ member: r.name, role: r.role });
+      fleetKeys.add(env.AIOS_BUS_FLEET_KEY!);
+    }
+    expect(fleetKeys.size).toBe(1);
   });
 
   it("the operator's token opens every member; the phone's opens only the phone's cell", async () => {

@@ -2,6 +2,7 @@
 // the container's Vault login step is valid JavaScript; tokens with shell metacharacters stay quoted.
 import { afterAll, describe, expect, it } from "vitest";
 import { renderTermuxBootstrap } from "../../infra/render/bootstrap.ts";
+import { fleetPublicKey, memberCertificate } from "../../app/src/lib/signing.ts";
 import { chmodSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { memberSecretEnv, parseVaultInit, renderVaultInit } from "../../infra/render/vault-init.ts";
@@ -14,6 +15,8 @@ const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 const API = "api'token $(rm -rf /) `x`";
 const BUS = "bus/token@x:y";
+const FLEET_KEY = fleetPublicKey("bus-root-0e8d7c6b5a4f3e2d");
+const CERT = memberCertificate("bus-root-0e8d7c6b5a4f3e2d", "beta", "cell", BUS);
 
 const phone = (apiToken: string, busToken: string, bus = { natsUrls: ["nats://192.168.1.20:4222", "nats://192.168.1.10:4222"], natsTlsFirst: false }) => renderTermuxBootstrap({
   cell: "beta",
@@ -26,6 +29,8 @@ const phone = (apiToken: string, busToken: string, bus = { natsUrls: ["nats://19
   busUser: "beta",
   busPassword: busToken,
   acceptTokens: ["sha256:" + "a".repeat(64), "sha256:" + "b".repeat(64)],
+  busCert: CERT,
+  fleetKey: FLEET_KEY,
 });
 const bootstrap = phone(API, BUS);
 
@@ -36,6 +41,7 @@ describe("Termux bootstrap command", () => {
       `--nats-urls 'nats://beta:${encodeURIComponent(BUS)}@192.168.1.20:4222,nats://beta:${encodeURIComponent(BUS)}@192.168.1.10:4222'`,
     );
     expect(bootstrap).toContain(`--accept-tokens 'sha256:${"a".repeat(64)},sha256:${"b".repeat(64)}'`);
+    expect(bootstrap).toContain(`--bus-cert '${CERT}' --fleet-key '${FLEET_KEY}'`);
     expect(bootstrap).toMatch(/printf '%s' '.*' \| bash "\$HOME\/aios-bootstrap.sh" .* --token-stdin /);
     expect(bootstrap).not.toContain("--nats-tls-first");
   });

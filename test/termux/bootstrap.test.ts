@@ -2,7 +2,8 @@
 // Android-only commands are stand-ins (pkg, sv, sv-enable, termux-wake-lock, svlogd...); the app
 // is really fetched from the working tree (a git repository, then a tarball), its production
 // dependencies really installed with npm, and its service run script really run, as runit
-// would (runsv.ts), against a real nats-server.
+// would (runsv.ts), against a real nats-server. The first install runs the command the stack
+// renders (renderTermuxBootstrap), with the cell's certificate the app checks at start.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -10,12 +11,16 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fleetPublicKey, memberCertificate } from "../../app/src/lib/signing.ts";
+import { renderTermuxBootstrap } from "../../infra/render/bootstrap.ts";
+import { shq } from "../../infra/render/shell.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { api, startService, type ServiceHandle } from "../helpers/service.ts";
 import { hasTool } from "../helpers/tools.ts";
-import { makeProjectSource, makeTermux, runScript, snapshot, TERMUX_DIR, type FakeTermux, type ProjectSource } from "./fixture.ts";
+import { makeProjectSource, makeTermux, runCommand, runScript, snapshot, TERMUX_DIR, type FakeTermux, type ProjectSource } from "./fixture.ts";
 import { startRunsvdir, type Runsvdir } from "./runsv.ts";
 
 const BOOTSTRAP = join(TERMUX_DIR, "bootstrap.sh");
@@ -25,6 +30,11 @@ const ALPHA_BUS = `alpha-bus-${Date.now().toString(16)}-0123456789`;
 /** A token of another device the phone's cell takes: given to it as a digest only. */
 const CALLER = `laptop-token-${Date.now().toString(16)}-0123456789`;
 const CALLER_DIGEST = `sha256:${createHash("sha256").update(CALLER).digest("hex")}`;
+/** The fleet's signing, as a stack derives it from its bus root: each cell's certificate for its own bus password. */
+const BUS_ROOT = `bus-root-${Date.now().toString(16)}-0123456789`;
+const FLEET_KEY = fleetPublicKey(BUS_ROOT);
+const BETA_CERT = memberCertificate(BUS_ROOT, "beta", "cell", BUS_TOKEN);
+const ALPHA_CERT = memberCertificate(BUS_ROOT, "alpha", "cell", ALPHA_BUS);
 
 describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like prefix", () => {
   let termux: FakeTermux;
@@ -74,6 +84,8 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^usage: bootstrap\.sh/);
     expect(run.stdout).toContain("--token-stdin");
+    expect(run.stdout).toMatch(/--bus-cert CERT +the cell's certificate/);
+    expect(run.stdout).toMatch(/--fleet-key KEY +the fleet's public key/);
     expect(snapshot(termux.root)).toEqual(before);
   });
 
@@ -97,6 +109,12 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
       [[...good, "--nats-urls", "nats://aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://bbbbbbbbbbbbbbbb@127.0.0.1:2"], /the URLs carry different bus credentials/, TOKEN],
       [[...good, "--nats-urls", "nats://beta:aaaaaaaaaaaaaaaa@127.0.0.1:1,nats://gamma:aaaaaaaaaaaaaaaa@127.0.0.1:2"], /the URLs carry different bus credentials/, TOKEN],
       [[...good, "--accept-tokens", "sha256:abc"], /--accept-tokens: expected comma-separated sha256:/, TOKEN],
+      [[...good, "--bus-cert", BETA_CERT.slice(1), "--fleet-key", FLEET_KEY], /--bus-cert: expected the cell's certificate, 86 base64url characters/, TOKEN],
+      [[...good, "--bus-cert", BETA_CERT, "--fleet-key", `${FLEET_KEY.slice(1)}=`], /--fleet-key: expected the fleet's public key, 43 base64url/, TOKEN],
+      [[...good, "--bus-cert", BETA_CERT], /--bus-cert: give --fleet-key with it/, TOKEN],
+      [[...good, "--fleet-key", FLEET_KEY], /--fleet-key: give --bus-cert with it/, TOKEN],
+      // nats.url carries no bus user: a certificate names one
+      [[...good, "--bus-cert", BETA_CERT, "--fleet-key", FLEET_KEY], /--bus-cert: a certificate is for the cell's own bus user/, TOKEN],
     ];
     const before = snapshot(termux.root);
     for (const [args, message, stdin] of cases) {
@@ -114,16 +132,26 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(termux.calls()).toEqual([]);
   });
 
-  it("installs the cell from a git repository, starts it as a service, and it joins the bus", async () => {
-    // As the stack renders it: the cell's own bus user and password inside the URLs; the LAN leaf
-    // is down, the hub serves.
-    const withToken = (hostPort: string) => `nats://beta:${encodeURIComponent(BUS_TOKEN)}@${hostPort}`;
-    const natsUrls = `${withToken(`127.0.0.1:${await freePort()}`)},${withToken(`127.0.0.1:${nats.port}`)}`;
-    const run = await bootstrap(
-      ["--cell", "beta", "--port", String(port), "--device", "phone", "--nats-urls", natsUrls,
-        "--public-url", url(), "--app-source", source.gitRepo, "--token-stdin", "--accept-tokens", CALLER_DIGEST, "--wait", "60"],
-      `${TOKEN}\n`,
-    );
+  it("installs the cell from a git repository with the stack's command, starts it as a service, and it joins the bus signing", async () => {
+    // The command the stack renders: the cell's own bus user and password inside the URLs (the
+    // LAN leaf is down, the hub serves), its token on stdin, its certificate; bootstrap.sh from
+    // this tree. Only what a test adds follows it: the stand-in prefix, its URL, a shorter wait.
+    const command = renderTermuxBootstrap({
+      cell: "beta",
+      port,
+      device: "phone",
+      natsUrls: [`nats://127.0.0.1:${await freePort()}`, nats.url],
+      natsTlsFirst: false,
+      appSource: source.gitRepo,
+      bootstrapUrl: pathToFileURL(BOOTSTRAP).href,
+      apiToken: TOKEN,
+      busUser: "beta",
+      busPassword: BUS_TOKEN,
+      acceptTokens: [CALLER_DIGEST],
+      busCert: BETA_CERT,
+      fleetKey: FLEET_KEY,
+    });
+    const run = await runCommand(`${command} --prefix ${shq(termux.prefix)} --public-url ${shq(url())} --wait 60`, termux.env);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const busServer = nats.url.replace("nats://", "");
     expect(run.stdout).toContain(`cell beta (app 0.1.0) is up: ${url()} (ok, bus ${busServer}, version 0.1.0)`);
@@ -158,6 +186,8 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(readFileSync(join(aiosHome, "accepted-tokens"), "utf8")).toBe(`${CALLER_DIGEST}\n`);
     expect(config).not.toContain(encodeURIComponent(BUS_TOKEN));
     expect(config).toContain("AIOS_NATS_TLS_FIRST=false"); // plain NATS on the LAN; the VPS's command adds --nats-tls-first
+    expect(config).toContain(`AIOS_BUS_CERT=${BETA_CERT}`);
+    expect(config).toContain(`AIOS_BUS_FLEET_KEY=${FLEET_KEY}`);
 
     // The service: run and log/run as termux-services wants them, and a boot script.
     const runScriptText = readFileSync(join(svdir, "run"), "utf8");
@@ -174,9 +204,12 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     await waitFor("the cell's log", () => existsSync(logFile) && readFileSync(logFile, "utf8").includes("Server listening"));
     const pid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1]).toBe("dist/main.js");
+    // it runs with its certificate, which its startup accepted (it answers /health)
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    expect(environ).toEqual(expect.arrayContaining([`AIOS_BUS_CERT=${BETA_CERT}`, `AIOS_BUS_FLEET_KEY=${FLEET_KEY}`, "AIOS_NATS_USER=beta"]));
 
     // Another cell on the same bus sees beta up, with the public URL it was given.
-    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url, AIOS_NATS_USER: "alpha", AIOS_NATS_TOKEN: ALPHA_BUS });
+    alpha = await startService({ AIOS_ROLE: "cell", AIOS_CELL_ID: "alpha", AIOS_NATS_URLS: nats.url, AIOS_NATS_USER: "alpha", AIOS_NATS_TOKEN: ALPHA_BUS, AIOS_BUS_CERT: ALPHA_CERT, AIOS_BUS_FLEET_KEY: FLEET_KEY });
     await waitFor("alpha to see beta", async () => {
       const peers = (await api("GET", `${alpha!.url}/peers`)).json.peers as { cell_id: string; status: string; url: string; device: string }[];
       return peers.find((p) => p.cell_id === "beta" && p.status === "up" && p.url === url() && p.device === "phone");
@@ -219,6 +252,7 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(readFileSync(join(dataDir, "keep-me"), "utf8")).toBe("mine");
     expect(readFileSync(join(aiosHome, "token"), "utf8").trim()).toBe(TOKEN);
     expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_APP_SOURCE=${tarballUrl}`);
+    expect(readFileSync(join(aiosHome, "aios.env"), "utf8")).toContain(`AIOS_BUS_CERT=${BETA_CERT}`);
   }, 90_000);
 
   it("rejects a bad argument on an installed phone without touching the install", async () => {
@@ -232,6 +266,20 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
     expect(termux.calls().length).toBe(callsBefore);
     expect((await health()).status).toBe("ok");
   });
+
+  it("refuses a certificate that is not the cell's, naming AIOS_BUS_CERT, and leaves the running cell as it was", async () => {
+    const skipLive = (rel: string) => /var\/log|cells\/beta\/data|supervise/.test(rel);
+    const before = snapshot(join(termux.home, "aios"), skipLive);
+    const pid = readFileSync(join(svdir, "supervise", "pid"), "utf8");
+    // alpha's certificate: well-formed and the fleet's, but not for beta's bus password
+    const wrong = await bootstrap(["--app-source", source.tarball, "--bus-cert", ALPHA_CERT, "--fleet-key", FLEET_KEY]);
+    expect(wrong.code, wrong.stdout).toBe(1);
+    expect(wrong.stderr).toContain(`aios: error: --bus-cert: the certificate is not the fleet's for member "beta" as cell with this bus password (AIOS_BUS_CERT); nothing was changed`);
+    expect(wrong.stderr).not.toContain(BUS_TOKEN);
+    expect(snapshot(join(termux.home, "aios"), skipLive)).toEqual(before);
+    expect(readFileSync(join(svdir, "supervise", "pid"), "utf8")).toBe(pid);
+    expect((await health()).status).toBe("ok");
+  }, 90_000);
 
   it("status.sh shows the service, its health and its log; uninstall.sh removes it and keeps the data", async () => {
     const bin = join(aiosHome, "bin");
@@ -278,6 +326,15 @@ describe.runIf(hasTool("nats-server"))("termux/bootstrap.sh on a Termux-like pre
       gamma.kill("SIGTERM");
       await new Promise((r) => gamma.once("exit", r));
     }
+
+    // an aios.env edited by hand to another member's certificate: the cell's start-up refuses it
+    const envFile = join(aiosHome, "aios.env");
+    const saved = readFileSync(envFile, "utf8");
+    writeFileSync(envFile, saved.replace(`AIOS_BUS_CERT=${BETA_CERT}`, `AIOS_BUS_CERT=${ALPHA_CERT}`));
+    const refused = await runScript(join(bin, "run-cell.sh"), ["gamma", String(gammaPort)], termux.env);
+    writeFileSync(envFile, saved);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain(`AIOS_BUS_CERT: the certificate is not the fleet's for member "beta" as cell with this bus password`);
 
     const purge = await runScript(join(bin, "uninstall.sh"), ["--purge"], termux.env);
     expect(purge.code, purge.stderr).toBe(0);

@@ -107,8 +107,17 @@ export interface Run {
 
 /** Runs a script with bash, as a user would in Termux, feeding `stdin` to it. */
 export function runScript(script: string, args: string[], env: Record<string, string>, stdin = ""): Promise<Run> {
+  return runBash([script, ...args], env, stdin);
+}
+
+/** Runs a command line with bash -c, as a user who pastes it into Termux would. */
+export function runCommand(line: string, env: Record<string, string>): Promise<Run> {
+  return runBash(["-c", line], env, "");
+}
+
+function runBash(args: string[], env: Record<string, string>, stdin: string): Promise<Run> {
   return new Promise((resolveRun, reject) => {
-    const p = spawn("bash", [script, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn("bash", args, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -6,7 +6,11 @@ import { TRAEFIK_FILES } from "../../infra/render/traefik.ts";
 import { parseVpsConfig } from "../../infra/vps-config.ts";
 import { buildVpsStack, endpointHosts, type Vps } from "../../infra/vps.ts";
 import { loadStackConfig, TEST_SECRETS } from "../infra/stack-config.ts";
-import { RESERVED_IP, installMocks, plainStrings, registered, reveal, settled, valueOf, type Registered } from "./mocks.ts";
+import { Signing } from "../../app/src/lib/signing.ts";
+import { busFleetKey, busPassword } from "../../infra/identities.ts";
+import { signerOf } from "../helpers/signing.ts";
+import { envMap } from "../infra/device-checks.ts";
+import { RESERVED_IP, installMocks, isSecretValue, plainStrings, registered, reveal, settled, valueOf, type Registered } from "./mocks.ts";
 
 const SECRETS = {
   "digitalocean:token": "dop_v1_mock_token_for_tests_0123456789",
@@ -81,6 +85,19 @@ describe("vps stack", () => {
     for (const name of ["father", "nous", "discovery"]) {
       const env = reveal(container(`aios-${name}`).inputs.envs) as string[];
       expect(env.map((e) => String(reveal(e)))).toContain(`AIOS_PUBLIC_URL=https://${name}.aios.example.com`);
+    }
+  });
+
+  it("every member signs: the fleet's key and a certificate the app accepts for it, as plain env values", () => {
+    const root = TEST_SECRETS["aios:busToken"];
+    for (const [name, member, role] of [["father", "father", "cell"], ["nous", "nous", "cell"], ["discovery", "discovery-vps", "discovery"]] as const) {
+      const envs = container(`aios-${name}`).inputs.envs;
+      expect(isSecretValue(envs), name).toBe(false);
+      const env = envMap(plainStrings(envs));
+      expect(env.AIOS_NATS_USER).toBe(member);
+      expect(env.AIOS_BUS_FLEET_KEY, name).toBe(busFleetKey(root));
+      const signing = new Signing({ member, role, password: busPassword(root, member), cert: env.AIOS_BUS_CERT!, fleetKey: env.AIOS_BUS_FLEET_KEY! });
+      expect(signerOf(signing)).toEqual({ member, role });
     }
   });
 

@@ -1,12 +1,12 @@
 // The identities `npm run local` needs, made afresh for each session: each member its own bus
-// user (its password in a file of its own), each device its own API token, the operator's token
-// and bus password, and the bus config listing every user with its subject permissions, as a
+// user (its password in a file of its own) and its certificate for signed bus payloads, each
+// device its own API token, the operator's token and bus password, and the bus config listing every user with its subject permissions, as a
 // stack renders them. The roots they are derived from live only in this process's memory; every
 // file is mode 0600 in a 0700 directory, and nothing secret is printed.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { acceptedTokenHashes, busPassword, busUser, deviceApiToken, operatorApiToken, type BusMember } from "../../infra/identities.ts";
+import { acceptedTokenHashes, busCertificate, busFleetKey, busPassword, busUser, deviceApiToken, operatorApiToken, type BusMember } from "../../infra/identities.ts";
 import { OPERATOR_ID } from "../../infra/bus-users.ts";
 import type { BusRole } from "../../infra/render/nats-permissions.ts";
 import { NATS_SECRETS_FILE, renderNatsConfig, renderNatsSecrets, type NatsListen } from "../../infra/render/nats.ts";
@@ -16,6 +16,8 @@ export interface Identity {
   busPasswordFile: string;
   tokenFile: string;
   acceptFile: string;
+  /** Its certificate (AIOS_BUS_CERT): no secret, so given as an environment value. */
+  busCert: string;
 }
 
 export interface Identities {
@@ -24,6 +26,8 @@ export interface Identities {
   /** The operator's API token, which every member takes. */
   operatorTokenFile: string;
   operatorBusPasswordFile: string;
+  /** The fleet's public key (AIOS_BUS_FLEET_KEY), every member's. */
+  fleetKey: string;
   of(member: string): Identity;
 }
 
@@ -54,14 +58,17 @@ export function makeIdentities(
   }
   for (const m of members) secretFile(join(dir, `bus-${m.name}`), `${busPassword(busRoot, m.name)}\n`);
   const device = new Map(members.map((m) => [m.name, m.device]));
+  const certs = new Map(busMembers.map((m) => [m.id, busCertificate(busRoot, m)]));
   return {
     natsConfig,
     operatorTokenFile: secretFile(join(dir, "operator-token"), `${operatorApiToken(apiRoot)}\n`),
     operatorBusPasswordFile: secretFile(join(dir, "operator-bus"), `${busPassword(busRoot, OPERATOR_ID)}\n`),
+    fleetKey: busFleetKey(busRoot),
     of: (member) => ({
       busPasswordFile: join(dir, `bus-${member}`),
       tokenFile: join(dir, `token-${device.get(member)}`),
       acceptFile: join(dir, `accepted-${device.get(member)}`),
+      busCert: certs.get(member)!,
     }),
   };
 }
