@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../app/src/config.ts";
 import { configErrorOf } from "../helpers/config-error.ts";
-import { fleetPublicKey, memberCertificate, Signing, unsigned, type Signer } from "../../app/src/lib/signing.ts";
+import { FleetVerifier, fleetPublicKey, memberCertificate, Signing, unsigned, type Signer } from "../../app/src/lib/signing.ts";
 
 const ROOT = "bus-root-of-the-signing-tests-0123456789";
 const OTHER_ROOT = "the-root-of-another-fleet-0123456789abcd";
@@ -26,7 +26,7 @@ describe("signed bus payloads", () => {
 
   it("refuses the same payload under another subject: a replay onto another member's subject", () => {
     const sealed = alpha.seal(subject, message);
-    expect(beta.open("aios.msg.alpha.to.gamma", sealed, from("alpha"))).toEqual({ ok: false, reason: `"alpha"'s signature does not match (another subject, or altered)` });
+    expect(beta.open("aios.msg.alpha.to.gamma", sealed, from("alpha"))).toEqual({ ok: false, reason: `"alpha"'s signature does not match (another subject, altered, or for another receiver)` });
   });
 
   it("refuses a payload altered after it was signed, or one signed by a member it does not expect", () => {
@@ -53,6 +53,31 @@ describe("signed bus payloads", () => {
     expect(beta.open(subject, JSON.stringify(message), from("alpha"))).toEqual({ ok: false, reason: "unsigned" });
     expect(beta.open(subject, '{"a":1,"signature":{"member":', from("alpha")).ok).toBe(false);
     expect(beta.open(subject, '{"a":1,"signature":{"member":"alpha","role":"cell","key":"x","cert":"y","sig":"z"}}', from("alpha")).ok).toBe(false);
+  });
+
+  it("a message for one receiver whose keys the sender has seen goes with their pair's HMAC, which only that receiver takes", () => {
+    const a = member("alpha");
+    const b = member("beta");
+    const c = member("gamma");
+    const to = (receiver: string) => `aios.msg.alpha.to.${receiver}`;
+    // before alpha has seen beta's keys: signed
+    expect(JSON.parse(a.seal(to("beta"), message, "beta")).signature).toHaveProperty("sig");
+    // alpha sees beta's keys in anything beta signed (its presence record, as it beats)
+    expect(a.open("$KV.aios_presence.beta", b.seal("$KV.aios_presence.beta", { cell_id: "beta" }), from("beta")).ok).toBe(true);
+    const paired = a.seal(to("beta"), message, "beta");
+    const field = JSON.parse(paired).signature as Record<string, string>;
+    expect(field).toHaveProperty("mac");
+    expect(field).not.toHaveProperty("sig");
+    expect(b.open(to("beta"), paired, from("alpha"))).toEqual({ ok: true, value: JSON.parse(JSON.stringify(message)) });
+    // another receiver, another subject, an altered body, a fleet tool: refused
+    expect(c.open(to("beta"), paired, from("alpha")).ok).toBe(false);
+    expect(b.open(to("gamma"), paired, from("alpha")).ok).toBe(false);
+    expect(b.open(to("beta"), paired.replace('"hello"', '"hullo"'), from("alpha")).ok).toBe(false);
+    expect(new FleetVerifier(fleetPublicKey(ROOT)).open(to("beta"), paired, from("alpha")).ok).toBe(false);
+    // and beta answers alpha with their pair's HMAC too: it saw alpha's keys in the message
+    const back = b.seal("aios.msg.beta.to.alpha", message, "alpha");
+    expect(JSON.parse(back).signature).toHaveProperty("mac");
+    expect(a.open("aios.msg.beta.to.alpha", back, from("beta")).ok).toBe(true);
   });
 
   it("a member without signing takes payloads of both kinds, without the signature field", () => {

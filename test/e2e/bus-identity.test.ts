@@ -131,6 +131,17 @@ describe.runIf(hasTool("nats-server"))("each member its own bus user (rendered p
     expect((await waitInbox(beta.url, [d.id])).find((m) => m.id === d.id)?.from).toBe("delta");
     for (const s of [hub, leaf]) expect(s.output()).not.toMatch(/Violation/);
     for (const m of [alpha, beta, delta]) expect(await denied(m, "publish")).toBe(0);
+    // as stored: alpha's message to delta with their pair's HMAC (alpha had seen delta's keys in
+    // its presence record), beta's broadcast with beta's signature
+    const op = await connect({ servers: hub.url, ...operatorAuth });
+    try {
+      const jsm = await op.jetstreamManager();
+      const stored = async (subject: string) => (await jsm.streams.getMessage("AIOS_MESSAGES", { last_by_subj: subject })).json<{ signature: Record<string, string> }>().signature;
+      expect(Object.keys(await stored("aios.msg.alpha.to.delta"))).toEqual(["member", "role", "key", "dh", "cert", "mac"]);
+      expect(Object.keys(await stored("aios.msg.beta.all"))).toEqual(["member", "role", "key", "dh", "cert", "sig"]);
+    } finally {
+      await op.close();
+    }
   });
 
   it("a member with another's credentials is refused its presence key, its inbox and sending as it, and says so", async () => {

@@ -107,9 +107,12 @@ export class Bus extends EventEmitter {
     void this.connectLoop();
   }
 
-  /** `value` as JSON, signed as this member for `scope` (the subject or KV key it goes to). */
-  seal(scope: string, value: object): string {
-    return this.opts.sealer.seal(scope, value);
+  /**
+   * `value` as JSON, signed as this member for `scope` (the subject or KV key it goes to); for
+   * one receiver `to`, with their pair's HMAC once this member has seen that receiver's keys.
+   */
+  seal(scope: string, value: object, to?: string): string {
+    return this.opts.sealer.seal(scope, value, to);
   }
 
   /**

@@ -108,7 +108,7 @@ const messagingPlugin: FastifyPluginAsync = async (app) => {
 
   const publish = async (js: JetStreamClient, message: Message): Promise<void> => {
     const subject = subjectFor(message.from, message.to);
-    await js.publish(subject, bus.seal(subject, message), { msgID: message.id, timeout: 2000 });
+    await js.publish(subject, bus.seal(subject, message, message.to === "*" ? undefined : message.to), { msgID: message.id, timeout: 2000 });
   };
 
   const drainOutbox = async (): Promise<void> => {
