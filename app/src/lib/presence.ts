@@ -35,6 +35,14 @@ export const mayWritePresence =
   (s: Signer): boolean =>
     s.member === key || s.role === "discovery";
 
+/**
+ * How long this member's own stored heartbeats may go unseen by its watch, in heartbeats, before
+ * the watch is set up again. A hub back within a couple of seconds (a crash, then its restart
+ * policy) takes the watch's consumer with it unnoticed: nats.js would find out from missed idle
+ * heartbeats (5 s apart), which kept a leaf's cell from seeing the hub's cells for 7-10 s.
+ */
+const UNSEEN_OWN_BEATS = 3;
+
 export class Presence {
   private readonly records = new Map<string, PresenceRecord>();
   /** True once the bucket was read in full: from then on an id missing from the view is unknown.
@@ -43,6 +51,9 @@ export class Presence {
   private kv: KV | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopWatch: (() => void) | undefined;
+  /** Since when a heartbeat of this member's, stored on the bus, has not come back through the watch. */
+  private unseenSince: number | undefined;
+  private rewatching = false;
 
   private readonly bus: Bus;
   private readonly opts: { downAfterMs: number; heartbeatMs: number; self?: () => PresenceRecord };
@@ -67,8 +78,11 @@ export class Presence {
     this.stopWatch?.();
     const iter = await kv.watch({ key: ">", initializedFn: () => (this.loaded = true) });
     this.stopWatch = () => iter.stop();
+    this.unseenSince = undefined;
+    const own = this.opts.self?.().cell_id;
     void (async () => {
       for await (const e of iter) {
+        if (e.key === own) this.unseenSince = undefined;
         if (e.operation === "PUT") {
           // a refused or malformed record leaves the view as it was
           const r = this.bus.open<PresenceRecord>("presence", kvScope(PRESENCE_BUCKET, e.key), e.string(), mayWritePresence(e.key));
@@ -83,16 +97,26 @@ export class Presence {
   /** Publishes this member's record now (no-op for members without presence). */
   async beat(): Promise<void> {
     if (!this.opts.self) return;
-    await this.put(this.opts.self());
+    if (!(await this.put(this.opts.self()))) return;
+    const now = Date.now();
+    this.unseenSince ??= now;
+    if (this.kv && !this.rewatching && now - this.unseenSince > UNSEEN_OWN_BEATS * this.opts.heartbeatMs) {
+      this.rewatching = true;
+      await this.watch(this.kv)
+        .catch(() => undefined) // JetStream away: the next heartbeat tries again
+        .finally(() => (this.rewatching = false));
+    }
   }
 
-  async put(record: PresenceRecord): Promise<void> {
+  /** Publishes a record; resolves true once the bus stored it. */
+  async put(record: PresenceRecord): Promise<boolean> {
     this.records.set(record.cell_id, record);
-    if (!this.kv || !this.bus.connected) return;
+    if (!this.kv || !this.bus.connected) return false;
     try {
       await this.kv.put(record.cell_id, this.bus.seal(kvScope(PRESENCE_BUCKET, record.cell_id), record));
+      return true;
     } catch {
-      // the bus dropped mid-call; the next heartbeat after reconnect republishes
+      return false; // the bus dropped mid-call; the next heartbeat after reconnect republishes
     }
   }
 
