@@ -88,7 +88,10 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
   await row.waitFor({ state: "visible" });
-  await input.press("Enter");
+  // the row itself, not Enter: Enter takes the list's focused row, which on a loaded machine can
+  // still be the one from before the filter caught up (the likely cause of a clean-clone CI run
+  // whose Running Extensions view never opened)
+  await row.click();
 }
 
 /** The text of the first notification toast that matches `pattern`. */
