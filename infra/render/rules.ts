@@ -1,4 +1,5 @@
-// Alert rules: a cell down, a cell without peers, a growing message backlog.
+// Alert rules: a cell down, a cell without peers, a growing message backlog, payloads refused
+// for their signature.
 import { stringify } from "yaml";
 
 export interface RuleOptions {
@@ -8,7 +9,7 @@ export interface RuleOptions {
   backlogFor: string;
 }
 
-export const ALERTS = { cellDown: "AiosCellDown", noPeers: "AiosCellWithoutPeers", backlog: "AiosMessageBacklog" } as const;
+export const ALERTS = { cellDown: "AiosCellDown", noPeers: "AiosCellWithoutPeers", backlog: "AiosMessageBacklog", refused: "AiosBusPayloadsRefused" } as const;
 
 export function renderAlertRules(opts: RuleOptions): string {
   return stringify({
@@ -44,6 +45,17 @@ export function renderAlertRules(opts: RuleOptions): string {
             annotations: {
               summary: "Message backlog on {{ $labels.cell_id }} is growing",
               description: `More than ${opts.backlogThreshold} accepted messages wait for the bus and the number keeps rising.`,
+            },
+          },
+          {
+            // no `for`: one forged payload is worth a look, and the counter says when it stopped
+            alert: ALERTS.refused,
+            expr: "increase(aios_bus_rejected_total[5m]) > 0",
+            labels: { severity: "warning" },
+            annotations: {
+              summary: "{{ $labels.cell_id }} on {{ $labels.device }} refused {{ $labels.channel }} payloads",
+              description:
+                "In the last 5 minutes it received payloads that were unsigned or not signed by a member who may send them: a member or leaf server forging them, or a member not yet given its certificate. Its log names the subjects.",
             },
           },
         ],

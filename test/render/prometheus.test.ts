@@ -31,7 +31,7 @@ describe.runIf(hasTool("promtool"))("Prometheus files (promtool)", () => {
     const check = runTool("promtool", ["check", "config", cfgFile.path("prometheus.yml")]);
     expect(check.out).toContain("SUCCESS");
     expect(check.code, check.out).toBe(0);
-    expect(check.out).toMatch(/SUCCESS: 3 rules found/);
+    expect(check.out).toMatch(/SUCCESS: 4 rules found/);
   });
 
   it("promtool rejects a broken rules file (the check can fail)", () => {
@@ -41,7 +41,7 @@ describe.runIf(hasTool("promtool"))("Prometheus files (promtool)", () => {
     expect(r.code).not.toBe(0);
   });
 
-  it("cell down fires after its for: window, a healthy cell never; no peers and backlog fire", () => {
+  it("cell down fires after its for: window, a healthy cell never; no peers, backlog and refused payloads fire", () => {
     const downLabels = { job: "aios-cell", instance: "father:8000", device: "desktop", cell_id: "father" };
     const series = (labels: Record<string, string>, name = "up") =>
       `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
@@ -78,6 +78,9 @@ describe.runIf(hasTool("promtool"))("Prometheus files (promtool)", () => {
             { series: series({ ...cellLabels, cell_id: "father", instance: "father:8000" }, "aios_peers_up"), values: "1x12" },
             { series: series(cellLabels, "aios_outbox_pending"), values: "0+20x30" },
             { series: series({ ...cellLabels, cell_id: "father", instance: "father:8000" }, "aios_outbox_pending"), values: "150x30" },
+            // nous refuses 3 forged messages at 2m, then nothing more; father never refuses any
+            { series: series({ ...cellLabels, channel: "message" }, "aios_bus_rejected_total"), values: "0 0 3x28" },
+            { series: series({ ...cellLabels, cell_id: "father", instance: "father:8000", channel: "message" }, "aios_bus_rejected_total"), values: "0x30" },
           ],
           alert_rule_test: [
             { eval_time: "5m", alertname: ALERTS.noPeers, exp_alerts: [] },
@@ -97,6 +100,16 @@ describe.runIf(hasTool("promtool"))("Prometheus files (promtool)", () => {
               "Message backlog on nous is growing",
               "More than 100 accepted messages wait for the bus and the number keeps rising.",
             ),
+            { eval_time: "1m", alertname: ALERTS.refused, exp_alerts: [] },
+            fires(
+              "3m",
+              ALERTS.refused,
+              { ...cellLabels, channel: "message", severity: "warning" },
+              "nous on desktop refused message payloads",
+              "In the last 5 minutes it received payloads that were unsigned or not signed by a member who may send them: a member or leaf server forging them, or a member not yet given its certificate. Its log names the subjects.",
+            ),
+            // five minutes after the last refusal it is quiet again
+            { eval_time: "10m", alertname: ALERTS.refused, exp_alerts: [] },
           ],
         },
       ],
