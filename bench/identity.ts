@@ -17,6 +17,7 @@ import { perRound, ratioList, rotatingRounds } from "./lib/rounds.ts";
 import { renderNatsConfig, renderNatsSecrets } from "../infra/render/nats.ts";
 import { startNats } from "../test/helpers/nats.ts";
 import { freePort, waitFor } from "../test/helpers/ports.ts";
+import { metric } from "../test/helpers/cells.ts";
 import { busUsers, listenOn, memberBusEnv, natsServer } from "../test/e2e/rendered-nats.ts";
 
 const SHARED_TOKEN = "bench-shared-bus-token-0123456789";
@@ -57,11 +58,8 @@ interface Setup {
   throughput: number[];
 }
 
-/** aios_messages_received_total of a cell. */
-async function received(cell: BenchCell): Promise<number> {
-  const text = await (await fetch(`${cell.url}/metrics`)).text();
-  return Number(/^aios_messages_received_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
-}
+/** Messages a cell stored in its inbox so far. */
+const received = (cell: BenchCell): Promise<number> => metric(cell.url, "aios_messages_received_total");
 
 const IN_FLIGHT = 32;
 

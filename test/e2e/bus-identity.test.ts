@@ -16,8 +16,8 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNatsConfig, renderNatsSecrets, type BusUser, type NatsListen } from "../../infra/render/nats.ts";
-import { busCertificate, busFleetKey, busPassword, deviceBusMembers, leafDeviceMembers, type BusMember, type LeafDevice } from "../../infra/identities.ts";
-import { Signing } from "../../app/src/lib/signing.ts";
+import { busPassword, deviceBusMembers, leafDeviceMembers, type BusMember, type LeafDevice } from "../../infra/identities.ts";
+import { signingFor } from "../helpers/signing.ts";
 import type { BusRole } from "../../infra/render/nats-permissions.ts";
 import { inbox, send, startCell, waitInbox, waitPeer } from "../helpers/cells.ts";
 import { waitFor } from "../helpers/ports.ts";
@@ -52,8 +52,7 @@ const denied = (s: ServiceHandle, operation: "publish" | "subscription") => coun
 const rejected = (s: ServiceHandle, channel: string) => counted(s, "aios_bus_rejected_total", `channel="${channel}"`);
 
 /** How a program holding a member's password would sign, as that member's app does. */
-const signingAs = (id: string, role: BusRole = "cell"): Signing =>
-  new Signing({ member: id, role, password: busPassword(BUS_ROOT, id), cert: busCertificate(BUS_ROOT, { id, role }), fleetKey: busFleetKey(BUS_ROOT) });
+const signingAs = (id: string, role: BusRole = "cell") => signingFor(BUS_ROOT, id, role);
 
 /** The messages of a member's JSON log lines. */
 const logLines = (s: ServiceHandle): string[] =>

@@ -8,7 +8,8 @@ import { hasTool } from "../helpers/tools.ts";
 import { startNats, type NatsHandle } from "../helpers/nats.ts";
 import { runTool } from "./fake-pulumi.ts";
 import { connect } from "nats";
-import { fleetPublicKey, memberCertificate, Signing } from "../../app/src/lib/signing.ts";
+import { fleetPublicKey } from "../../app/src/lib/signing.ts";
+import { signingFor } from "../helpers/signing.ts";
 
 const TOKEN = "bus-token-0123456789abcdef";
 
@@ -63,10 +64,7 @@ describe.runIf(hasTool("nats-server"))("npm run fleet on a bus with a token", ()
 
   it("with the fleet's key, lists only presence records signed by their member, and names the others", async () => {
     const root = "bus-root-of-the-fleet-tool-test-0123456789";
-    const signer = (id: string) => {
-      const password = `password-of-${id}-0123456789`;
-      return new Signing({ member: id, role: "cell", password, cert: memberCertificate(root, id, "cell", password), fleetKey: fleetPublicKey(root) });
-    };
+    const signer = (id: string) => signingFor(root, id);
     const record = (id: string) => ({ cell_id: id, role: "cell", device: "desktop", url: `http://127.0.0.1:1/${id}`, consciousness_level: 3, version: "0.1.0", heartbeat: new Date().toISOString(), transport: "bus" });
     const nc = await connect({ servers: nats.url, token: TOKEN });
     try {
