@@ -2,7 +2,7 @@
 // Every error names the key (as `aios:cells[1].port`) and what was expected; secrets are
 // checked for shape but their values never appear in a message.
 import { z } from "zod";
-import { INFRA_SERVICES, ORGANELLE_HOST, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
+import { INFRA_SERVICES, ORGANELLE_HOST, STACK_ENV, ORGANELLE_MAX_MB, ORGANELLE_PORTS, ORGANELLE_ROLES } from "./services.ts";
 import { totalMemoryMb } from "./plan.ts";
 import { cidrContains, defaultLan, lanNames } from "./lan-names.ts";
 import type { LeafDevice } from "./identities.ts";
@@ -49,7 +49,8 @@ const extraEnv = z
     z
       .string()
       .regex(/^AIOS_[A-Z0-9_]+$/, "expected an AIOS_* variable name")
-      .refine((k) => !/(TOKEN|KEY|PASSWORD|SECRET)/.test(k), { message: "secrets cannot be plain settings" }),
+      .refine((k) => !/(TOKEN|KEY|PASSWORD|SECRET)/.test(k), { message: "secrets cannot be plain settings" })
+      .refine((k) => !(STACK_ENV as readonly string[]).includes(k), { message: "set by the stack itself (from the member's id, port, level and bus user and the device's settings)" }),
     z.string(),
   )
   .optional();
@@ -438,14 +439,17 @@ function keyName(path: PropertyKey[]): string {
 }
 
 /**
- * A union's failure as the issues of the option the value has the type of (a name given as a
- * string, an entry as an object), so the message names the bad field; else the union's own.
+ * An issue as precise as zod knows it: a union's failure as the issues of the option the value
+ * has the type of (a name given as a string, an entry as an object), so the message names the
+ * bad field, else the union's own; a record's bad key as what its key schema said of it (not
+ * zod's "Invalid key in record").
  */
-function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+function preciseIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code === "invalid_key") return issue.issues.map((e) => ({ ...e, path: issue.path }));
   if (issue.code !== "invalid_union") return [issue];
   const fits = issue.errors.filter((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0));
   if (fits.length !== 1) return [issue];
-  return fits[0]!.flatMap((e) => unionBranch({ ...e, path: [...issue.path, ...e.path] }));
+  return fits[0]!.flatMap((e) => preciseIssues({ ...e, path: [...issue.path, ...e.path] }));
 }
 
 /** Pulumi hands config values over as strings; structured values arrive as JSON text. */
@@ -474,7 +478,7 @@ export function parseConfig(raw: Record<string, string>, schema: z.ZodType = dev
   if (result.success) return result.data;
   const keys: string[] = [];
   const lines: string[] = [];
-  for (const issue of result.error.issues.flatMap(unionBranch)) {
+  for (const issue of result.error.issues.flatMap(preciseIssues)) {
     if (issue.code === "unrecognized_keys") {
       for (const k of issue.keys) {
         const key = keyName([...issue.path, k]);

@@ -16,6 +16,32 @@ export type InfraService = (typeof INFRA_SERVICES)[number];
 /** The container that runs a device's organelles in one process (aios:organelleHost.mode shared). */
 export const ORGANELLE_HOST = "organelles";
 
+/**
+ * The variables the stack itself sets in an app container (infra/components/member.ts), from the
+ * member's id, role, port, level and bus user and the device's settings. A cell's or organelle's
+ * `env` may not set them: its value would replace the stack's wiring (a cell answering on
+ * another port than its route, a certificate not its bus user's).
+ */
+export const STACK_ENV = [
+  "AIOS_ROLE",
+  "AIOS_ROLES",
+  "AIOS_CELL_ID",
+  "AIOS_DRAIN_MS",
+  "AIOS_PORT",
+  "AIOS_PUBLIC_URL",
+  "AIOS_LEVEL",
+  "AIOS_DEVICE",
+  "AIOS_NATS_URLS",
+  "AIOS_NATS_USER",
+  "AIOS_NATS_TOKEN_FILE",
+  "AIOS_BUS_CERT",
+  "AIOS_BUS_FLEET_KEY",
+  "AIOS_DATA_DIR",
+  "AIOS_TOKEN_FILE",
+  "AIOS_ACCEPT_TOKENS_FILE",
+  "AIOS_TRUST_PROXY",
+] as const;
+
 export type ServiceKind = "cell" | "discovery" | "organelle" | "organelle-host" | InfraService | "dns";
 
 /**

@@ -106,6 +106,14 @@ describe("stack config", () => {
     ["remote device's bad phone cell", with_(desktop, { "aios:remoteDevices": [{ name: "laptop", address: "192.168.1.20", phoneCell: "Beta!" }] }), "aios:remoteDevices[0].phoneCell"],
     ["bad webhook", with_(desktop, { "aios:observability": { prometheus: true, alertmanager: true, alertWebhook: "ftp://x" } }), "aios:observability.alertWebhook"],
   ];
+  it("a cell's or organelle's env is refused, naming the variable and why, for what the stack sets and for secrets", () => {
+    const wired = errorOf(with_(desktop, { "aios:cells": [{ id: "father", port: 8000, env: { AIOS_BUS_CERT: "x", AIOS_PORT: "9000", AIOS_MODEL: "m" } }] }));
+    expect(wired.keys).toEqual(["aios:cells[0].env.AIOS_BUS_CERT", "aios:cells[0].env.AIOS_PORT"]);
+    expect(wired.message).toContain("aios:cells[0].env.AIOS_PORT: set by the stack itself");
+    const secret = errorOf(with_(laptop, { "aios:organelles": [{ role: "vscode-bridge", env: { AIOS_TOKEN: "t" } }] }));
+    expect(secret.message).toContain("aios:organelles[0].env.AIOS_TOKEN: secrets cannot be plain settings");
+  });
+
   it.each(cases)("%s fails naming the key", (_name, raw, key) => {
     const e = errorOf(raw);
     expect(e.keys).toContain(key);

@@ -8,6 +8,7 @@ import { hostedRoles as appHostedRoles } from "../../app/src/host.ts";
 import { Signing, SigningError } from "../../app/src/lib/signing.ts";
 import { busFleetKey, busPassword, deviceApiToken } from "../../infra/identities.ts";
 import { NATS_SECRETS_FILE } from "../../infra/render/nats.ts";
+import { STACK_ENV } from "../../infra/services.ts";
 import { DNSMASQ_CONF } from "../../infra/render/dnsmasq.ts";
 import { hasTool } from "../helpers/tools.ts";
 import { runTool, tempFiles } from "../render/tool.ts";
@@ -290,6 +291,18 @@ describe("desktop stack with the organelle host, under Vault", () => {
     const conf = uploadText(hosted, "nats", `/etc/nats/${NATS_SECRETS_FILE}`);
     for (const role of HOSTED) expect(conf, role).toContain(`user: "${role}-desktop"`);
     checkContainerBasics(hosted);
+  });
+
+  it("the stack's own app variables are the ones a cell's or organelle's env may not set (STACK_ENV), so none of its wiring can be replaced", () => {
+    let checked = 0;
+    for (const c of [...containers(resources), ...containers(hosted)]) {
+      const env = envMap(unwrap(c.inputs.envs) as string[]);
+      if (!env.AIOS_ROLE && !env.AIOS_ROLES) continue; // not an app container
+      // a hosted role's own variables are scoped (AIOS_<ROLE>__PORT sets its AIOS_PORT)
+      for (const k of Object.keys(env)) expect(STACK_ENV, `${c.name} ${k}`).toContain(k.replace(/^AIOS_[A-Z_]+?__/, "AIOS_"));
+      checked++;
+    }
+    expect(checked).toBe(4 + 3);
   });
 
   it("each hosted role signs with a certificate of its own, scoped to it (AIOS_<ROLE>__BUS_CERT); the fleet's key is shared", () => {
