@@ -54,6 +54,8 @@ export class Presence {
   /** Since when a heartbeat of this member's, stored on the bus, has not come back through the watch. */
   private unseenSince: number | undefined;
   private rewatching = false;
+  /** Run after this member set its watch up again, for the other watches its server lost too. */
+  private readonly rewatchHooks: (() => Promise<void>)[] = [];
 
   private readonly bus: Bus;
   private readonly opts: { downAfterMs: number; heartbeatMs: number; self?: () => PresenceRecord };
@@ -103,9 +105,19 @@ export class Presence {
     if (this.kv && !this.rewatching && now - this.unseenSince > UNSEEN_OWN_BEATS * this.opts.heartbeatMs) {
       this.rewatching = true;
       await this.watch(this.kv)
+        .then(() => Promise.all(this.rewatchHooks.map((hook) => hook())))
         .catch(() => undefined) // JetStream away: the next heartbeat tries again
         .finally(() => (this.rewatching = false));
     }
+  }
+
+  /**
+   * Runs `hook` each time this member's own heartbeats stopped coming back and its watch was set
+   * up again: whatever lost that watch's consumer (a hub back within seconds) lost the other
+   * watches this member's server held for it, unnoticed by nats.js for 5 s or more.
+   */
+  onRewatch(hook: () => Promise<void>): void {
+    this.rewatchHooks.push(hook);
   }
 
   /** Publishes a record; resolves true once the bus stored it. */

@@ -1,6 +1,6 @@
 // Which cells can take a task, least loaded first: cells up in presence that publish a load
 // record with capacity (their task worker runs). Shared by the dispatcher and the vscode-bridge.
-import { StorageType } from "nats";
+import { StorageType, type KV } from "nats";
 import type { Bus } from "../lib/bus.ts";
 import { kvScope } from "../lib/signing.ts";
 import type { Presence } from "../lib/presence.ts";
@@ -16,31 +16,40 @@ export interface Candidate {
 export class CellLoads {
   private readonly loads = new Map<string, CellLoad>();
   private stopWatch: (() => void) | undefined;
+  private kv: KV | undefined;
+  private readonly bus: Bus;
   private readonly presence: Presence;
   /** Called when a load record changes (a cell freed a slot, joined or left). */
   onChange: () => void = () => {};
 
   constructor(bus: Bus, presence: Presence) {
+    this.bus = bus;
     this.presence = presence;
     bus.onUp(async (_nc, js) => {
-      const kv = await js.views.kv(LOAD_BUCKET, { history: 1, storage: StorageType.File });
-      this.stopWatch?.();
-      const iter = await kv.watch({ key: ">" });
-      this.stopWatch = () => iter.stop();
-      void (async () => {
-        for await (const e of iter) {
-          if (e.operation === "PUT") {
-            // signed by the cell itself; a refused or malformed record is ignored
-            const l = bus.open<CellLoad>("task load", kvScope(LOAD_BUCKET, e.key), e.string(), (s) => s.member === e.key);
-            if (l?.cell_id !== e.key) continue;
-            this.loads.set(e.key, l);
-          } else {
-            this.loads.delete(e.key);
-          }
-          this.onChange();
-        }
-      })();
+      this.kv = await js.views.kv(LOAD_BUCKET, { history: 1, storage: StorageType.File });
+      await this.watch(this.kv);
     });
+    // nothing tells this watch's reader it was lost with the hub; the member's presence notices
+    presence.onRewatch(() => (this.kv ? this.watch(this.kv) : Promise.resolve()));
+  }
+
+  private async watch(kv: KV): Promise<void> {
+    this.stopWatch?.();
+    const iter = await kv.watch({ key: ">" });
+    this.stopWatch = () => iter.stop();
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation === "PUT") {
+          // signed by the cell itself; a refused or malformed record is ignored
+          const l = this.bus.open<CellLoad>("task load", kvScope(LOAD_BUCKET, e.key), e.string(), (s) => s.member === e.key);
+          if (l?.cell_id !== e.key) continue;
+          this.loads.set(e.key, l);
+        } else {
+          this.loads.delete(e.key);
+        }
+        this.onChange();
+      }
+    })();
   }
 
   get(cellId: string): CellLoad | undefined {
