@@ -9,6 +9,7 @@
 // nats-server denies $JS.API.> and $KV.> on leaf links ("JetStream Not Extended") and a cell on
 // a leaf gets "503 no responders" for every JetStream call.
 import { createHash } from "node:crypto";
+import bcrypt from "bcryptjs";
 import { NATS_CLIENT_PORT, NATS_LEAF_PORT, NATS_MONITOR_PORT } from "../plan.ts";
 import type { BusPermissions } from "./nats-permissions.ts";
 import { NO_CREDENTIALS_USER } from "../bus-users.ts";
@@ -85,13 +86,25 @@ export type NatsRole =
 /** Members and the operator connect as clients only; a leaf user only as a leaf link. */
 type ConnectionType = "STANDARD" | "LEAFNODE";
 
+/**
+ * A password as a server's config holds it: bcrypt, so the file does not give the passwords
+ * away (members derive their signing keys from theirs, lib/signing.ts). The salt comes from the
+ * user and password, so the file is the same from one run to the next (no change at every
+ * `pulumi up`), and the cost is bcrypt's least: the passwords are 256-bit derivations, not
+ * guessable words, so stretching them would buy nothing and cost the server at every connect.
+ */
+export function storedPassword(user: string, password: string): string {
+  const salt = createHash("sha256").update(`aios-bus-salt\n${user}\n${password}`).digest().subarray(0, 16);
+  return bcrypt.hashSync(password, `$2a$04$${bcrypt.encodeBase64(salt, 16)}`);
+}
+
 function userEntry(u: BusUser, type: ConnectionType): string[] {
   const list = (xs: string[]): string => `[${xs.map(q).join(", ")}]`;
   const p = u.permissions;
   return [
     `    {`,
     `      user: ${q(u.user)}`,
-    `      password: ${q(u.password)}`,
+    `      password: ${q(storedPassword(u.user, u.password))}`,
     `      allowed_connection_types: [${q(type)}]`,
     `      permissions: {`,
     `        publish: { allow: ${list(p.publish)} }`,

@@ -1,6 +1,7 @@
 // NATS hub and leaf configs, checked by the real nats-server -t. That the leaf really reaches the
 // hub's JetStream is shown with running servers in test/e2e/hub-leaf.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
+import bcrypt from "bcryptjs";
 import { renderNatsConfig, renderNatsSecrets, JS_DOMAIN, NATS_SECRETS_FILE, type NatsRole } from "../../infra/render/nats.ts";
 import { busUser, leafBusUser, leafDeviceMembers, type BusMember } from "../../infra/identities.ts";
 import { busPermissions, leafPermissions } from "../../infra/render/nats-permissions.ts";
@@ -58,7 +59,12 @@ describe("NATS config text", () => {
 describe("NATS users and permissions", () => {
   it("lists every member as its own user with its own allow lists", () => {
     const secrets = renderNatsSecrets(HUB, USERS);
-    expect(secrets).toContain(`user: "alpha"\n      password: ${JSON.stringify(USERS[0]!.password)}`);
+    const stored = /user: "alpha"\n {6}password: "([^"]+)"/.exec(secrets)?.[1];
+    expect(stored).toMatch(/^\$2a\$04\$[./A-Za-z0-9]{53}$/);
+    expect(bcrypt.compareSync(USERS[0]!.password, stored!)).toBe(true);
+    expect(bcrypt.compareSync(USERS[1]!.password, stored!)).toBe(false);
+    // the file gives no password away, a member's nor a leaf link's
+    for (const password of [...USERS, LAPTOP].map((u) => u.password)) expect(secrets).not.toContain(password);
     expect(secrets).toContain('"$KV.aios_presence.alpha"');
     expect(secrets).toContain('"aios.msg.alpha.>"');
     expect(secrets).toContain('"_INBOX.alpha.>"');
@@ -89,7 +95,7 @@ describe("NATS users and permissions", () => {
 
   it("members sign in as clients only, a leaf device's user as a leaf link only, with the rights of what it runs", () => {
     const secrets = renderNatsSecrets(HUB, USERS);
-    expect(secrets).toContain('user: "alpha"\n      password: ' + JSON.stringify(USERS[0]!.password) + '\n      allowed_connection_types: ["STANDARD"]');
+    expect(secrets).toMatch(/user: "alpha"\n {6}password: "\$2a\$[^"]+"\n {6}allowed_connection_types: \["STANDARD"\]/);
     const leaf = secrets.slice(secrets.indexOf('user: "leaf-laptop"'));
     expect(leaf).toMatch(/^user: "leaf-laptop"\n {6}password: "[^"]+"\n {6}allowed_connection_types: \["LEAFNODE"\]/);
     expect(leaf.slice(0, leaf.indexOf("}\n    }"))).toContain('"$JS.hub.API.$KV.aios_presence.alpha"');
