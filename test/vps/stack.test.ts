@@ -134,7 +134,7 @@ describe("vps stack", () => {
     const secrets = upload(nats, "/etc/nats/secrets.conf");
     expect(secrets).toMatch(/leafnodes \{\n {2}tls \{\n {4}cert_file: "\/etc\/nats\/tls\/cert.pem"/);
     // one leaf user per device of aios:bus.leafDevices, each with its own password and the rights of what it runs
-    for (const d of ["desktop", "laptop"]) expect(secrets).toMatch(new RegExp(`user: "leaf-${d}"\n {6}password: "[^"]{43}"\n {6}allowed_connection_types: \\["LEAFNODE"\\]`));
+    for (const d of ["desktop", "laptop"]) expect(secrets).toMatch(new RegExp(`user: "leaf-${d}"\n {6}password: "\\$2a\\$04\\$[^"]{53}"\n {6}allowed_connection_types: \\["LEAFNODE"\\]`));
     const laptop = secrets.slice(secrets.indexOf('user: "leaf-laptop"'));
     expect(laptop.slice(0, laptop.indexOf("    }\n"))).toContain('"$JS.hub.API.$KV.aios_presence.beta"'); // its phone joins through it
     expect(upload(nats, "/etc/nats/tls/key.pem")).toBeTruthy();

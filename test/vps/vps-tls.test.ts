@@ -124,7 +124,7 @@ describe("the hub's public leaf-node port", () => {
   it("requires TLS inside the leafnodes block; the leaf's user, in the main block, signs in as a leaf only", () => {
     const leaf = secrets.slice(secrets.indexOf("leafnodes {"));
     expect(leaf).toContain("tls {");
-    expect(secrets).toMatch(/user: "leaf-desktop"\n {6}password: "[^"]{43}"\n {6}allowed_connection_types: \["LEAFNODE"\]/);
+    expect(secrets).toMatch(/user: "leaf-desktop"\n {6}password: "\$2a\$04\$[^"]{53}"\n {6}allowed_connection_types: \["LEAFNODE"\]/);
     const leafRole = { mode: "leaf", hubHost: "h", hubLeafPort: 7422, credential: leafCredential(ROOT, "desktop") } as const;
     expect(() => withLeafTls(renderNatsSecrets(leafRole, [busUser(ROOT, { id: "alpha", role: "cell" })]), { certFile: "/c", keyFile: "/k" })).toThrow(/^bus:/);
   });
