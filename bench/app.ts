@@ -296,7 +296,8 @@ async function tailShare(cell: BenchCell, floor: BenchCell, floorReceiver: Bench
   } finally {
     await tap.close();
   }
-  const [cellP99, floorP99, floorsP99, busP99] = [runs.cell, runs.floor, runs.floors].map((r) => r.map(p99)).concat([runs.bus.map((b) => b.p99)]) as [number[], number[], number[], number[]];
+  const [cellP99, floorP99, floorsP99] = [runs.cell.map(p99), runs.floor.map(p99), runs.floors.map(p99)];
+  const busP99 = runs.bus.map((b) => b.p99);
   const cellOverBus = perRound(cellP99, busP99);
   const floorOverBus = perRound(floorP99, busP99);
   const floorsOverBus = perRound(floorsP99, busP99);
